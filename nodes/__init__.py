@@ -1,0 +1,1 @@
+"""ComfyUI glue: widgets, sockets, tensors <-> PIL, progress and interrupt. Nodes land here."""

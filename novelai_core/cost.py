@@ -1,0 +1,123 @@
+"""Anlas cost (contract §11), shared by the estimator, the spend guard and the simulator."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+from .capabilities import ModelCapability
+from .constants import FREE_VIBES, OPUS_TIER
+
+_A: Final = 2.951823174884865e-6
+_B: Final = 5.753298233447344e-7
+MAX_PER_IMAGE: Final = 140
+OPUS_FREE_PIXELS: Final = 1_048_576
+OPUS_FREE_STEPS: Final = 28
+VIBE_ENCODE_COST: Final = 2
+EXTRA_VIBE_COST: Final = 2
+CHARACTER_REFERENCE_COST: Final = 5
+UPSCALE_PRICES: Final = ((1_048_576, 1), (1_747_627, 2), (2_446_678, 3), (3_145_728, 4))
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a request will cost: total Anlas and whether Opus makes it free."""
+
+    total: int
+    per_image: int
+    billable_samples: int
+    extras: int
+    free_for_opus: bool
+
+
+def base_cost(width: int, height: int, steps: int) -> int:
+    """ceil(a·px + b·px·steps): the price of one image before multipliers."""
+    px = width * height
+    return math.ceil(_A * px + _B * px * steps)
+
+
+def per_image_cost(
+    width: int,
+    height: int,
+    steps: int,
+    *,
+    smea: bool = False,
+    smea_dyn: bool = False,
+    strength: float = 1.0,
+    multiplier: float = 1.0,
+) -> int:
+    """Anlas for one image (§11): max(2, ceil(base × smea × multiplier × strength))."""
+    factor = 1.0
+    if smea:
+        factor = 1.4 if smea_dyn else 1.2
+    return max(2, math.ceil(base_cost(width, height, steps) * factor * multiplier * strength))
+
+
+def opus_free_eligible(width: int, height: int, steps: int) -> bool:
+    """Opus rule: ≤ 1 MiP and ≤ 28 steps makes one sample per request free."""
+    return width * height <= OPUS_FREE_PIXELS and steps <= OPUS_FREE_STEPS
+
+
+def generation_cost(
+    cap: ModelCapability,
+    *,
+    width: int,
+    height: int,
+    steps: int,
+    n_samples: int = 1,
+    smea: bool = False,
+    smea_dyn: bool = False,
+    strength: float = 1.0,
+    vibes: int = 0,
+    vibes_to_encode: int = 0,
+    character_references: int = 0,
+    tier: int | None = None,
+) -> CostEstimate:
+    """Estimate for one generate request; ``tier`` (3 = Opus) applies the free rule if given.
+
+    ``free_for_opus`` says whether the whole request is free on Opus, whatever ``tier`` is.
+    """
+    per_image = per_image_cost(
+        width,
+        height,
+        steps,
+        smea=smea,
+        smea_dyn=smea_dyn,
+        strength=strength,
+        multiplier=cap.cost_multiplier,
+    )
+    per_image_extras = max(0, vibes - FREE_VIBES) * EXTRA_VIBE_COST
+    per_image_extras += character_references * CHARACTER_REFERENCE_COST
+    one_time = vibes_to_encode * VIBE_ENCODE_COST
+    eligible = opus_free_eligible(width, height, steps)
+    opus_billable = n_samples - 1 if eligible else n_samples
+    billable = opus_billable if tier == OPUS_TIER else n_samples
+    total = per_image * billable + per_image_extras * n_samples + one_time
+    opus_total = per_image * opus_billable + per_image_extras * n_samples + one_time
+    return CostEstimate(
+        total=total,
+        per_image=per_image,
+        billable_samples=billable,
+        extras=per_image_extras * n_samples + one_time,
+        free_for_opus=opus_total == 0,
+    )
+
+
+def augment_cost(tool: str, width: int, height: int, *, tier: int | None = None) -> int:
+    """Director tools: a V3 image at 28 steps; free on Opus at ≤ 1 MP except bg-removal (3× + 5)."""
+    base = per_image_cost(width, height, 28)
+    if tool == "bg-removal":
+        return 3 * base + 5
+    if tier == OPUS_TIER and width * height <= OPUS_FREE_PIXELS:
+        return 0
+    return base
+
+
+def upscale_cost(width: int, height: int) -> int:
+    """2026 upscale price by source area; never free. Raises ValueError above 3 MiP."""
+    px = width * height
+    for limit, price in UPSCALE_PRICES:
+        if px <= limit:
+            return price
+    raise ValueError(f"upscale source {width}x{height} is larger than {UPSCALE_PRICES[-1][0]} px")
