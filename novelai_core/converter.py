@@ -1,0 +1,465 @@
+"""The pure converter: user models → the exact NovelAI request bodies (contract §3-§9).
+
+No network, no files, no randomness: a seed must be resolved first (``resolve_seed``) and V4+
+vibes must already carry their encoding. Every model-dependent rule reads the capability table.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .capabilities import ModelCapability, UnknownModelError, get_capability
+from .constants import (
+    AUGMENT_TOOLS,
+    EMOTIONS,
+    K_EULER_ANCESTRAL,
+    MAX_PIXELS,
+    NATIVE,
+    PATH_GENERATE,
+    PATH_GENERATE_STREAM,
+    REFERENCE_CANVAS_LANDSCAPE,
+    REFERENCE_CANVAS_PORTRAIT,
+    REFERENCE_CANVAS_SQUARE,
+    UPSCALE_MAX_HEIGHT,
+    UPSCALE_MAX_WIDTH,
+    UPSCALE_MODEL,
+    V3_VIBE_CANVAS,
+    grid_center,
+    snap_to_grid,
+)
+from .cost import MAX_PER_IMAGE, CostEstimate, generation_cost
+from .errors import InputError
+from .images import (
+    ImageInput,
+    b64,
+    closest_canvas,
+    letterbox,
+    png_bytes,
+    quantize_mask,
+    resize_exact,
+    to_pil,
+)
+from .models.user import Character, GenerationRequest, InpaintSource
+from .models.wire import (
+    AugmentImageRequest,
+    Center,
+    CharacterPrompt,
+    CharCaption,
+    DirectorReferenceDescription,
+    EncodeVibeRequest,
+    GenerateImageParameters,
+    GenerateImageRequest,
+    Img2ImgNested,
+    UpscaleRequest,
+    V4Caption,
+    V4NegativePrompt,
+    V4Prompt,
+    dump_wire,
+)
+from .prompting import negative_text, with_quality
+from .validation import active_characters, check_request, effective_capability, resolved_steps
+
+__all__ = [
+    "BuiltRequest",
+    "build_augment_request",
+    "build_encode_vibe_request",
+    "build_generate_request",
+    "build_upscale_request",
+    "estimate_cost",
+    "resolve_seed",
+    "validate_request",
+]
+
+# Variety+ scales its sigma by the canvas area relative to 832×1216 (in 8-px latent cells).
+_VARIETY_REFERENCE_CELLS = 104 * 152
+# The web app draws seeds from 0..2^31-1.
+_WEB_SEED_LIMIT = 2**31 - 1
+_AI_CHOICE = (0.5, 0.5)
+_PART_IMAGE = "image"
+_PART_MASK = "mask"
+
+
+@dataclass(frozen=True)
+class BuiltRequest:
+    """One ready-to-send generate request."""
+
+    endpoint: str
+    body: dict[str, Any]
+    # Multipart parts beside the "request" JSON part (V5 img2img/infill); empty → send JSON.
+    files: dict[str, bytes]
+    cost: CostEstimate  # tier=None; callers re-estimate per tier
+
+
+def validate_request(request: GenerationRequest) -> None:
+    """Raise InputError (naming the field and the limit) for anything NovelAI would refuse."""
+    cap = check_request(request)
+    estimate = _cost(request, cap, tier=None, vibes_to_encode=0)
+    if estimate.per_image > MAX_PER_IMAGE:
+        raise InputError(
+            f"settings: one image would cost {estimate.per_image} Anlas, above NovelAI's limit of "
+            f"{MAX_PER_IMAGE}; lower the size or steps"
+        )
+
+
+def resolve_seed(request: GenerationRequest, rng: random.Random | None = None) -> GenerationRequest:
+    """The request with a concrete seed: unchanged if it has one, else a random one (web range)."""
+    if request.settings.seed is not None:
+        return request
+    seed = (rng or random.SystemRandom()).randint(0, _WEB_SEED_LIMIT)
+    settings = request.settings.model_copy(update={"seed": seed})
+    return request.model_copy(update={"settings": settings})
+
+
+def estimate_cost(
+    request: GenerationRequest, *, tier: int | None = None, vibes_to_encode: int = 0
+) -> CostEstimate:
+    """Anlas for this request (contract §11); ``tier`` 3 applies Opus' free rule."""
+    return _cost(request, effective_capability(request), tier=tier, vibes_to_encode=vibes_to_encode)
+
+
+def _cost(
+    request: GenerationRequest, cap: ModelCapability, *, tier: int | None, vibes_to_encode: int
+) -> CostEstimate:
+    s = request.settings
+    return generation_cost(
+        cap,
+        width=s.width,
+        height=s.height,
+        steps=resolved_steps(request, cap),
+        n_samples=s.n_samples,
+        smea=s.smea and cap.smea,
+        smea_dyn=s.smea_dyn and cap.smea,
+        strength=request.source.strength if request.source is not None else 1.0,
+        vibes=len(request.vibes),
+        vibes_to_encode=vibes_to_encode,
+        character_references=len(request.character_references),
+        tier=tier,
+    )
+
+
+def build_generate_request(
+    request: GenerationRequest, *, stream: Literal["msgpack", "sse"] | None = None
+) -> BuiltRequest:
+    """The exact body for /ai/generate-image (or -stream when ``stream`` is set)."""
+    if request.settings.seed is None:
+        raise InputError("settings.seed: no seed; call converter.resolve_seed(request) first")
+    validate_request(request)
+    cap = effective_capability(request)
+    seed = request.settings.seed
+    final_input = _final_prompt(request, cap)
+    params: dict[str, Any] = _base_parameters(request, cap, final_input)
+    params.update(_preset_fields(request, cap))
+    params.update(_sampling_flags(request, cap))
+    if cap.is_v4_plus:
+        params.update(_v4_fields(request, cap, final_input, params["negative_prompt"]))
+    source_fields, files = _source_fields(request, cap, seed)
+    params.update(source_fields)
+    params.update(_vibe_fields(request, cap))
+    params.update(_reference_fields(request))
+    if stream is not None:
+        params["stream"] = stream
+    action = "generate"
+    if request.source is not None:
+        action = "infill" if isinstance(request.source, InpaintSource) else "img2img"
+    body = GenerateImageRequest(
+        input=final_input,
+        model=cap.id,
+        action=action,
+        parameters=GenerateImageParameters.model_validate(params),
+        use_new_shared_trial=True,
+    )
+    return BuiltRequest(
+        endpoint=PATH_GENERATE if stream is None else PATH_GENERATE_STREAM,
+        body=dump_wire(body),
+        files=files,
+        cost=_cost(request, cap, tier=None, vibes_to_encode=0),
+    )
+
+
+def _final_prompt(request: GenerationRequest, cap: ModelCapability) -> str:
+    prompt = request.prompt
+    if not prompt.quality:
+        return prompt.text
+    return with_quality(cap, prompt.text, cap.quality_suffix(prompt.quality_preset))
+
+
+def _base_parameters(
+    request: GenerationRequest, cap: ModelCapability, final_input: str
+) -> dict[str, Any]:
+    s = request.settings
+    p = request.prompt
+    return {
+        "params_version": cap.params_version,
+        "width": s.width,
+        "height": s.height,
+        "scale": cap.default_scale if s.scale is None else s.scale,
+        "sampler": s.sampler or cap.default_sampler,
+        "steps": resolved_steps(request, cap),
+        "n_samples": s.n_samples,
+        "seed": s.seed,
+        "noise_schedule": s.noise_schedule or cap.default_noise_schedule,
+        "negative_prompt": negative_text(cap, p.text, p.negative, p.uc_preset),
+        "cfg_rescale": s.cfg_rescale,
+        "legacy": False,
+        "legacy_v3_extend": False,
+        "controlnet_strength": 1,
+        "image_format": s.image_format,
+    }
+
+
+def _preset_fields(request: GenerationRequest, cap: ModelCapability) -> dict[str, Any]:
+    p = request.prompt
+    uc_index = cap.uc_preset_index(p.uc_preset)
+    if cap.params_version < 4:
+        return {"quality_toggle": p.quality, "uc_preset": uc_index}
+    # params_version 4 (V5): preset ids + tag hints; disputed types, see wire.py.
+    return {
+        "quality_preset_id": p.quality_preset or cap.quality_preset_names[0],
+        "uc_preset_id": p.uc_preset,
+        "tag_hint_qt": p.quality,
+        "tag_hint_uc_preset": uc_index,
+        "tag_hint_transparent_background": bool(request.settings.transparent_background),
+    }
+
+
+def _sampling_flags(request: GenerationRequest, cap: ModelCapability) -> dict[str, Any]:
+    s = request.settings
+    out: dict[str, Any] = {}
+    if cap.smea:
+        out.update(sm=s.smea, sm_dyn=s.smea_dyn)
+    if cap.decrisper:
+        out["dynamic_thresholding"] = s.decrisper
+    if cap.auto_smea_flag:
+        out["auto_smea"] = False
+    if cap.transparency:
+        out["straight_alpha"] = True  # web default
+    if cap.is_v4_plus:
+        out["legacy_uc"] = False
+    if s.variety and cap.variety_base is not None:
+        cells = (s.width // 8) * (s.height // 8)
+        out["skip_cfg_above_sigma"] = cap.variety_base * math.sqrt(cells / _VARIETY_REFERENCE_CELLS)
+    sampler = s.sampler or cap.default_sampler
+    schedule = s.noise_schedule or cap.default_noise_schedule
+    if sampler == K_EULER_ANCESTRAL and schedule != NATIVE:
+        # Without these the results differ from the website's (contract §3).
+        out.update(deliberate_euler_ancestral_bug=False, prefer_brownian=True)
+    return out
+
+
+def _center(character: Character, cap: ModelCapability) -> Center:
+    position = character.position
+    if position is None:
+        x, y = _AI_CHOICE
+    elif isinstance(position, str):
+        x, y = grid_center(position)
+    else:
+        x, y = position
+        if not cap.free_positions:
+            x, y = snap_to_grid(x), snap_to_grid(y)
+    return Center(x=x, y=y)
+
+
+def _v4_fields(
+    request: GenerationRequest, cap: ModelCapability, final_input: str, negative: str
+) -> dict[str, Any]:
+    characters = active_characters(request)
+    centers = [_center(c, cap) for c in characters]
+    use_coords = any(c.position is not None for c in characters)
+    positive = V4Caption(
+        base_caption=final_input,
+        char_captions=[
+            CharCaption(char_caption=c.prompt, centers=[xy])
+            for c, xy in zip(characters, centers, strict=True)
+        ],
+    )
+    negative_caption = V4Caption(
+        base_caption=negative,
+        char_captions=[
+            CharCaption(char_caption=c.uc, centers=[xy])
+            for c, xy in zip(characters, centers, strict=True)
+        ],
+    )
+    return {
+        "v4_prompt": V4Prompt(caption=positive, use_coords=use_coords, use_order=True),
+        "v4_negative_prompt": V4NegativePrompt(caption=negative_caption, legacy_uc=False),
+        "character_prompts": [
+            CharacterPrompt(prompt=c.prompt, uc=c.uc, center=xy, enabled=True)
+            for c, xy in zip(characters, centers, strict=True)
+        ],
+        "use_coords": use_coords,
+    }
+
+
+def _image_ref(name: str, data: bytes, cap: ModelCapability, files: dict[str, bytes]) -> str:
+    """Inline base64, or (V5, live) the name of a multipart part carrying the PNG."""
+    if cap.multipart_images:
+        files[name] = data
+        return name
+    return b64(data)
+
+
+def _source_fields(
+    request: GenerationRequest, cap: ModelCapability, seed: int
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    source = request.source
+    files: dict[str, bytes] = {}
+    if source is None:
+        return {}, files
+    w, h = request.settings.width, request.settings.height
+    image = png_bytes(resize_exact(to_pil(source.image, field="source.image"), w, h))
+    out: dict[str, Any] = {
+        "image": _image_ref(_PART_IMAGE, image, cap, files),
+        "strength": source.strength,
+        "noise": source.noise,
+    }
+    if isinstance(source, InpaintSource):
+        mask = quantize_mask(to_pil(source.mask, field="source.mask"), w, h)
+        out["mask"] = _image_ref(_PART_MASK, png_bytes(mask), cap, files)
+        out["add_original_image"] = source.add_original_image
+        out["inpaint_img2img_strength"] = source.img2img_strength
+        if source.img2img_strength != 1.0:
+            out["img2img"] = Img2ImgNested(strength=source.img2img_strength, color_correct=True)
+    else:
+        out["extra_noise_seed"] = max(seed - 1, 0)  # the web app's choice
+        out["color_correct"] = source.color_correct
+    return out, files
+
+
+def _vibe_fields(request: GenerationRequest, cap: ModelCapability) -> dict[str, Any]:
+    vibes = request.vibes
+    if not vibes:
+        return {}
+    strengths = [v.strength for v in vibes]
+    if cap.vibe_mode == "raw":
+        images = []
+        for index, vibe in enumerate(vibes):
+            assert vibe.image is not None  # validated
+            source = to_pil(vibe.image, field=f"vibes[{index}].image")
+            boxed = letterbox(source, V3_VIBE_CANVAS, mode="RGBA", fill=(0, 0, 0, 0))
+            images.append(b64(png_bytes(boxed)))
+        return {
+            "reference_image_multiple": images,
+            "reference_information_extracted_multiple": [v.information_extracted for v in vibes],
+            "reference_strength_multiple": strengths,
+        }
+    # Encoded (V4/V4.5): information_extracted is baked into the encoding.
+    encodings = [b64(v.encoding) for v in vibes if v.encoding is not None]
+    return {
+        "reference_image_multiple": encodings,
+        "reference_strength_multiple": strengths,
+        "normalize_reference_strength_multiple": True,
+    }
+
+
+_REFERENCE_CANVASES = (
+    REFERENCE_CANVAS_PORTRAIT,
+    REFERENCE_CANVAS_LANDSCAPE,
+    REFERENCE_CANVAS_SQUARE,
+)
+
+
+def _reference_fields(request: GenerationRequest) -> dict[str, Any]:
+    refs = request.character_references
+    if not refs:
+        return {}
+    images = []
+    for index, ref in enumerate(refs):
+        source = to_pil(ref.image, field=f"character_references[{index}].image")
+        canvas = closest_canvas(source.size, _REFERENCE_CANVASES)
+        images.append(b64(png_bytes(letterbox(source, canvas, mode="RGB", fill=(0, 0, 0)))))
+    return {
+        "director_reference_images": images,
+        "director_reference_descriptions": [
+            DirectorReferenceDescription(
+                caption=V4Caption(base_caption=ref.mode, char_captions=[]), legacy_uc=False
+            )
+            for ref in refs
+        ],
+        "director_reference_information_extracted": [1.0 for _ in refs],
+        "director_reference_strength_values": [ref.strength for ref in refs],
+        # Fidelity 1 = secondary strength 0 (contract §8); rounded to drop float noise.
+        "director_reference_secondary_strength_values": [
+            round(1 - ref.fidelity, 6) for ref in refs
+        ],
+    }
+
+
+def _as_png(image: ImageInput, field_name: str) -> bytes:
+    if isinstance(image, bytes) and image.startswith(b"\x89PNG\r\n\x1a\n"):
+        return image
+    return png_bytes(to_pil(image, field=field_name))
+
+
+def build_encode_vibe_request(
+    image: ImageInput, *, model: str, information_extracted: float
+) -> dict[str, Any]:
+    """Body of /ai/encode-vibe for one image and generation model (V4/V4.5)."""
+    try:
+        cap = get_capability(model)
+    except UnknownModelError as exc:
+        raise InputError(f"model: {exc}") from None
+    if cap.vibe_mode != "encoded":
+        raise InputError(f"model: {model} does not use encoded vibes")
+    if not 0.0 <= information_extracted <= 1.0:
+        raise InputError(f"information_extracted: {information_extracted} is outside 0–1")
+    body = EncodeVibeRequest(
+        image=b64(_as_png(image, "image")),
+        information_extracted=information_extracted,
+        model=model,
+    )
+    return dump_wire(body)
+
+
+def build_augment_request(
+    tool: str,
+    image: ImageInput,
+    *,
+    prompt: str | None = None,
+    defry: int | None = None,
+    emotion: str | None = None,
+    emotion_extra: str = "",
+) -> dict[str, Any]:
+    """Body of /ai/augment-image (Director tools, contract §9)."""
+    if tool not in AUGMENT_TOOLS:
+        raise InputError(f"tool: {tool!r} is not one of {', '.join(AUGMENT_TOOLS)}")
+    source = to_pil(image)
+    width, height = source.size
+    if width * height > MAX_PIXELS:
+        raise InputError(f"image: {width}×{height} is above the maximum of {MAX_PIXELS} px")
+    if defry is not None and not 0 <= defry <= 5:
+        raise InputError(f"defry: {defry} is outside 0–5")
+    text: str | None = None
+    if tool == "emotion":
+        if emotion not in EMOTIONS:
+            raise InputError(f"emotion: {emotion!r} is not one of {', '.join(EMOTIONS)}")
+        text = f"{emotion};;{emotion_extra}"
+    elif tool == "colorize":
+        text = prompt or ""
+    takes_defry = tool in ("emotion", "colorize")
+    body = AugmentImageRequest(
+        req_type=tool,
+        image=b64(_as_png(image, "image")),
+        width=width,
+        height=height,
+        prompt=text,
+        defry=(defry or 0) if takes_defry else None,
+    )
+    return dump_wire(body)
+
+
+def build_upscale_request(image: ImageInput) -> dict[str, Any]:
+    """Body of the 2026 /ai/upscale (2× upscale); sources up to 1536×2048 either way round."""
+    source = to_pil(image)
+    w, h = source.size
+    fits = (w <= UPSCALE_MAX_WIDTH and h <= UPSCALE_MAX_HEIGHT) or (
+        w <= UPSCALE_MAX_HEIGHT and h <= UPSCALE_MAX_WIDTH
+    )
+    if not fits:
+        raise InputError(
+            f"image: {w}×{h} is above the upscale limit of {UPSCALE_MAX_WIDTH}×{UPSCALE_MAX_HEIGHT}"
+        )
+    body = UpscaleRequest(image=b64(_as_png(image, "image")), model=UPSCALE_MODEL)
+    return dump_wire(body)
