@@ -1,0 +1,7 @@
+"""``python -m novelai_core``: the command line (see cli.py)."""
+
+from __future__ import annotations
+
+from .cli import main
+
+raise SystemExit(main())

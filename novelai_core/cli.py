@@ -1,0 +1,229 @@
+"""Command line: ``python -m novelai_core generate ... --dry-run`` prints the exact request.
+
+Subcommands are argparse subparsers; ``build_request_from_args`` turns parsed ``generate``
+arguments into a GenerationRequest so other subcommands can reuse it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+
+from . import __version__
+from .capabilities import DEFAULT_MODEL
+from .converter import build_generate_request, estimate_cost, resolve_seed
+from .errors import InputError, NovelAIError
+from .models.user import (
+    Character,
+    GenerationRequest,
+    GenerationSettings,
+    Img2ImgSource,
+    InpaintSource,
+    Position,
+    Prompt,
+)
+
+EXIT_INPUT = 2  # invalid input, like argparse's own usage errors
+EXIT_FAILURE = 1  # anything else the SDK reports (network, server, decode...)
+_AI_CHOICE_WORDS = ("ai", "auto", "none")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are a single stderr line (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def parse_position(text: str) -> Position:
+    """``A1``..``E5``, ``x,y`` (0..1) or ``ai`` (AI's choice)."""
+    value = text.strip()
+    if value.lower() in _AI_CHOICE_WORDS:
+        return None
+    if "," in value:
+        try:
+            x, y = (float(part) for part in value.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"position {text!r} is not x,y") from None
+        return (x, y)
+    return value.upper()
+
+
+class _CharacterAction(argparse.Action):
+    """``--character TEXT`` starts a character; ``--at`` / ``--character-uc`` amend the last."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        characters: list[dict[str, Any]] = list(getattr(namespace, "characters", None) or [])
+        if self.dest == "characters":
+            characters.append({"prompt": values})
+        elif not characters:
+            parser.error(f"{option_string} must follow a --character")
+        elif self.dest == "at":
+            characters[-1]["position"] = parse_position(values)
+        else:
+            characters[-1]["uc"] = values
+        namespace.characters = characters
+
+
+def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``generate``: prompt, settings, characters, img2img/inpaint sources."""
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
+    )
+    parser.add_argument("--prompt", required=True, help="the prompt (NovelAI syntax)")
+    parser.add_argument("--negative", default="", help="undesired content, added to the UC preset")
+    parser.add_argument("--width", type=int, default=832)
+    parser.add_argument("--height", type=int, default=1216)
+    parser.add_argument("--steps", type=int, help="default: the model's")
+    parser.add_argument("--scale", type=float, help="prompt guidance; default: the model's")
+    parser.add_argument("--cfg-rescale", type=float, default=0.0)
+    parser.add_argument("--sampler", help="default: the model's")
+    parser.add_argument("--noise-schedule", help="default: the model's")
+    parser.add_argument("--seed", type=int, help="default: random")
+    parser.add_argument("--samples", type=int, default=1, help="images per request")
+    chars = parser.add_argument_group("characters (V4+; repeat --character, then its options)")
+    chars.add_argument("--character", dest="characters", action=_CharacterAction, metavar="TEXT")
+    chars.add_argument("--at", action=_CharacterAction, metavar="POS", help="A1..E5, x,y or ai")
+    chars.add_argument("--character-uc", action=_CharacterAction, metavar="TEXT")
+    parser.add_argument("--no-quality", action="store_true", help="leave out the quality tags")
+    parser.add_argument("--quality-preset", help="quality preset name (V5: standard, light)")
+    parser.add_argument("--uc-preset", default="heavy", help="heavy, light, human, furry, none")
+    parser.add_argument("--variety", action="store_true", help="Variety+")
+    parser.add_argument("--smea", action="store_true", help="SMEA (V3)")
+    parser.add_argument("--smea-dyn", action="store_true", help="SMEA DYN (V3, with --smea)")
+    parser.add_argument("--decrisper", action="store_true", help="Decrisper (V3)")
+    parser.add_argument("--format", dest="image_format", choices=("png", "webp"), default="png")
+    source = parser.add_argument_group("img2img / inpaint")
+    source.add_argument("--image", type=Path, help="source image: img2img, or inpaint with --mask")
+    source.add_argument("--mask", type=Path, help="inpaint mask (white = repaint)")
+    source.add_argument("--strength", type=float, help="img2img/inpaint strength (default 0.7)")
+    source.add_argument("--noise", type=float, help="img2img/inpaint noise (default 0)")
+    parser.add_argument("--tier", type=int, choices=(0, 1, 2, 3), help="estimate for this tier")
+    parser.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+
+
+def _source(args: argparse.Namespace) -> Img2ImgSource | InpaintSource | None:
+    if args.mask is not None and args.image is None:
+        raise InputError("--mask needs --image")
+    if args.image is None:
+        return None
+    extra: dict[str, float] = {}
+    if args.strength is not None:
+        extra["strength"] = args.strength
+    if args.noise is not None:
+        extra["noise"] = args.noise
+    image = args.image.read_bytes()
+    if args.mask is not None:
+        return InpaintSource(image=image, mask=args.mask.read_bytes(), **extra)
+    return Img2ImgSource(image=image, **extra)
+
+
+def build_request_from_args(args: argparse.Namespace) -> GenerationRequest:
+    """A GenerationRequest from parsed ``generate`` arguments (seed left None unless given).
+
+    Raises pydantic's ValidationError or OSError for bad values/files; ``main`` reports both.
+    """
+    prompt = Prompt(
+        text=args.prompt,
+        negative=args.negative,
+        quality=not args.no_quality,
+        quality_preset=args.quality_preset,
+        uc_preset=args.uc_preset,
+    )
+    settings = GenerationSettings(
+        width=args.width,
+        height=args.height,
+        steps=args.steps,
+        scale=args.scale,
+        sampler=args.sampler,
+        noise_schedule=args.noise_schedule,
+        cfg_rescale=args.cfg_rescale,
+        seed=args.seed,
+        n_samples=args.samples,
+        smea=args.smea,
+        smea_dyn=args.smea_dyn,
+        decrisper=args.decrisper,
+        variety=args.variety,
+        image_format=args.image_format,
+    )
+    characters = tuple(Character(**c) for c in (getattr(args, "characters", None) or []))
+    return GenerationRequest(
+        model=args.model,
+        prompt=prompt,
+        settings=settings,
+        characters=characters,
+        source=_source(args),
+    )
+
+
+def dry_run_output(request: GenerationRequest, *, tier: int | None = None) -> dict[str, Any]:
+    """The dry-run JSON: endpoint, exact body, Anlas estimate (multipart parts by name)."""
+    built = build_generate_request(request)
+    estimate = estimate_cost(request, tier=tier)
+    out: dict[str, Any] = {
+        "endpoint": built.endpoint,
+        "request": built.body,
+        "anlas": {"estimate": estimate.total, "free_for_opus": estimate.free_for_opus},
+    }
+    if built.files:
+        out["multipart_parts"] = {
+            name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in built.files.items()
+        }
+    return out
+
+
+def _generate(args: argparse.Namespace) -> int:
+    request = resolve_seed(build_request_from_args(args))
+    if not args.dry_run:
+        raise InputError("sending is not available in this build; use --dry-run")
+    print(json.dumps(dry_run_output(request, tier=args.tier), ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser; each subcommand sets ``handler``."""
+    parser = _Parser(prog="python -m novelai_core", description="NovelAI image SDK")
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    generate = commands.add_parser("generate", help="build (and with the client, send) a request")
+    add_generate_arguments(generate)
+    generate.set_defaults(handler=_generate)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    return " ".join(str(exc).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (2 for invalid input)."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (ValidationError, OSError, ValueError) as exc:  # InputError is a ValueError
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_INPUT
+    except NovelAIError as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
