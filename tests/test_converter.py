@@ -1,0 +1,308 @@
+"""The converter: golden request bodies per model family × mode, and the rules behind them.
+
+Goldens live in tests/golden/<case>.json ({endpoint, body, files}); images are replaced by a
+description (size, mode, pixel hash). Regenerate with NAI_UPDATE_GOLDENS=1, then review by hand.
+
+Reviewed field by field against shared/novelai-api.md (§3-§8):
+- every case: input = prompt + ", " + the row's quality suffix (§5), V4+ before `|`/`text:`;
+  negative_prompt = [nsfw, ] + UC preset + ", " + user UC; nsfw only on non-curated models with a
+  preset on and no "nsfw" in the prompt (v4_full_characters has one: no prefix; curated: none);
+  params_version 3 (V3/V4/V4.5 and the V4.5 fallback) / 4 (V5); steps/scale/sampler/schedule
+  defaults from the row (V3 native, V4+ karras, V4+ 23 steps); legacy, legacy_v3_extend false,
+  controlnet_strength 1, image_format png, use_new_shared_trial true; no `stream` key.
+- k_euler_ancestral with a non-native schedule → deliberate_euler_ancestral_bug false +
+  prefer_brownian true; absent for V3 native (v3_vibe) and for k_euler / k_dpmpp_2m.
+- V3: sm / sm_dyn / dynamic_thresholding present, no v4 fields, no characterPrompts, no legacy_uc;
+  V3 UC "none" = "lowres, " + user UC (furry_v3). V4+: no sm/sm_dyn/dynamic_thresholding;
+  legacy_uc false; v4_prompt.base_caption == input; v4_negative_prompt.base_caption ==
+  negative_prompt; use_order true.
+- qualityToggle/ucPreset (index in the row's web order: v4.5 full human = 3) on params_version 3;
+  V5: qualityPresetId/ucPresetId/tag_hint_qt/tag_hint_uc_preset/tag_hint_transparent_background,
+  straight_alpha true, no qualityToggle/ucPreset. autoSmea false on V4.5 and V5 rows only.
+- Variety+: furry V3 1024² → 19·sqrt(128·128/(104·152)) = 19.3431; V4.5 1024×1536 →
+  58·sqrt(128·192/15808) = 72.3178 (both checked by hand); V5 has none.
+- characters: same order and centers in characterPrompts and both char_captions; B2 → (0.3, 0.3);
+  (0.62, 0.33) snapped to (0.7, 0.3) on V4; free (0.25, 0.42) kept on V5, E5 → (0.9, 0.9), AI's
+  choice → (0.5, 0.5); use_coords false only when all are AI's choice (v4_5_curated_characters);
+  disabled / blank characters dropped; character UC only in the negative captions.
+- img2img: action img2img, image 832×1216 (resized from 416×608), strength 0.6, noise 0.1,
+  extra_noise_seed = seed − 1 = 999, color_correct false. V5: parameters.image = "image" and the
+  PNG in files (1024×1024); extra_noise_seed 0 for seed 0 (clamped).
+- infill: model = the row's inpainting id (nai-diffusion-4-5-full-inpainting), action infill,
+  mask quantised (8-px blocks, white repaint), add_original_image, inpaintImg2ImgStrength,
+  nested img2img {0.8, color_correct true} only when it is not 1. V5-curated →
+  nai-diffusion-4-5-curated-inpainting with that row's params_version 3, qualityToggle/ucPreset,
+  curated UC (no nsfw), inline base64 (no files).
+- V3 vibe: 448×448 RGBA letterbox, information_extracted and strength arrays of equal length.
+  V4.5 vibe: base64 of the encodings, strengths, normalize_reference_strength_multiple true, and no
+  reference_information_extracted_multiple.
+- character reference: 600×400 → 1536×1024 RGB black letterbox; descriptions with the mode as
+  base_caption and legacy_uc false; information_extracted [1]; strength [0.9]; secondary [0.3].
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from golden_cases import CASES, describe_bytes, scrub
+
+from novelai_core.converter import (
+    build_augment_request,
+    build_encode_vibe_request,
+    build_generate_request,
+    build_upscale_request,
+    estimate_cost,
+    resolve_seed,
+)
+from novelai_core.errors import InputError
+from novelai_core.models.user import (
+    Character,
+    GenerationRequest,
+    GenerationSettings,
+    Img2ImgSource,
+    Prompt,
+)
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("NAI_UPDATE_GOLDENS") == "1"
+
+
+def _golden_view(name: str) -> dict[str, Any]:
+    built = build_generate_request(CASES[name]())
+    return {
+        "endpoint": built.endpoint,
+        "body": scrub(built.body),
+        "files": {key: describe_bytes(data) for key, data in built.files.items()},
+    }
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_request_body_matches_the_reviewed_golden(name: str) -> None:
+    path = GOLDEN_DIR / f"{name}.json"
+    actual = _golden_view(name)
+    if UPDATE:
+        GOLDEN_DIR.mkdir(exist_ok=True)
+        path.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    assert actual == expected
+
+
+def _params(request: GenerationRequest, **kwargs: Any) -> dict[str, Any]:
+    return build_generate_request(request, **kwargs).body["parameters"]
+
+
+def _req(model: str = "nai-diffusion-4-5-full", text: str = "1girl", **settings: Any) -> Any:
+    return GenerationRequest(
+        model=model, prompt=Prompt(text=text), settings=GenerationSettings(seed=1, **settings)
+    )
+
+
+def test_the_same_request_always_builds_the_same_body() -> None:
+    request = CASES["v4_5_character_reference"]()
+    assert build_generate_request(request) == build_generate_request(request)
+
+
+def test_a_request_without_a_seed_is_refused_until_the_seed_is_resolved() -> None:
+    request = GenerationRequest(prompt=Prompt(text="1girl"))
+    with pytest.raises(InputError, match="resolve_seed"):
+        build_generate_request(request)
+    resolved = resolve_seed(request, random.Random(3))
+    assert resolved.settings.seed == random.Random(3).randint(0, 2**31 - 1)
+    assert build_generate_request(resolved).body["parameters"]["seed"] == resolved.settings.seed
+
+
+def test_resolve_seed_keeps_a_given_seed() -> None:
+    request = GenerationRequest(prompt=Prompt(text="x"), settings=GenerationSettings(seed=17))
+    assert resolve_seed(request) is request
+
+
+@pytest.mark.parametrize("stream", ["msgpack", "sse"])
+def test_a_stream_request_goes_to_the_stream_endpoint_with_the_format(stream: Any) -> None:
+    built = build_generate_request(_req(), stream=stream)
+    assert built.endpoint == "/ai/generate-image-stream"
+    assert built.body["parameters"]["stream"] == stream
+    plain = build_generate_request(_req())
+    assert plain.endpoint == "/ai/generate-image"
+    assert "stream" not in plain.body["parameters"]
+
+
+@pytest.mark.parametrize(
+    ("model", "text", "expected"),
+    [
+        (
+            "nai-diffusion-3",
+            "a | b",
+            "a | b, best quality, amazing quality, very aesthetic, absurdres",
+        ),
+        ("nai-diffusion-4-5-full", "a, b | c", "a, b, very aesthetic, masterpiece, no text | c"),
+        (
+            "nai-diffusion-4-5-full",
+            "sign, text: Open | x",
+            "sign, very aesthetic, masterpiece, no text, text: Open | x",
+        ),
+        ("nai-diffusion-4-5-full", "a, ", "a, very aesthetic, masterpiece, no text"),
+        (
+            "nai-diffusion-4-5-full",
+            "context: x",
+            "context: x, very aesthetic, masterpiece, no text",
+        ),
+    ],
+)
+def test_the_quality_suffix_goes_where_the_web_app_puts_it(
+    model: str, text: str, expected: str
+) -> None:
+    assert build_generate_request(_req(model, text)).body["input"] == expected
+
+
+def test_quality_off_leaves_the_prompt_untouched() -> None:
+    request = GenerationRequest(prompt=Prompt(text="a | b", quality=False), settings={"seed": 1})
+    body = build_generate_request(request).body
+    assert body["input"] == "a | b"
+    assert body["parameters"]["qualityToggle"] is False
+
+
+@pytest.mark.parametrize(
+    ("model", "text", "uc_preset", "starts_with_nsfw"),
+    [
+        ("nai-diffusion-4-5-full", "1girl", "heavy", True),
+        ("nai-diffusion-4-5-full", "1girl, NSFW", "heavy", False),
+        ("nai-diffusion-4-5-full", "1girl", "none", False),
+        ("nai-diffusion-4-5-curated", "1girl", "heavy", False),
+        ("nai-diffusion-3", "1girl", "light", True),
+    ],
+)
+def test_the_web_apps_nsfw_uc_rule(
+    model: str, text: str, uc_preset: str, starts_with_nsfw: bool
+) -> None:
+    request = GenerationRequest(
+        model=model, prompt=Prompt(text=text, uc_preset=uc_preset), settings={"seed": 1}
+    )
+    negative = _params(request)["negative_prompt"]
+    assert negative.startswith("nsfw") is starts_with_nsfw
+
+
+def test_uc_preset_none_sends_only_the_users_uc_except_v3_lowres() -> None:
+    for model, expected in (("nai-diffusion-4-5-full", "bad"), ("nai-diffusion-3", "lowres, bad")):
+        request = GenerationRequest(
+            model=model,
+            prompt=Prompt(text="x", negative="bad", uc_preset="none"),
+            settings={"seed": 1},
+        )
+        assert _params(request)["negative_prompt"] == expected
+
+
+def test_variety_plus_scales_with_the_canvas_area() -> None:
+    small = _params(_req(width=832, height=1216, variety=True))["skip_cfg_above_sigma"]
+    assert small == pytest.approx(58.0)
+    v4 = _params(_req("nai-diffusion-4-full", width=1216, height=832, variety=True))
+    assert v4["skip_cfg_above_sigma"] == pytest.approx(19.0)
+    assert "skip_cfg_above_sigma" not in _params(_req())
+
+
+def test_no_brownian_flags_without_euler_ancestral_or_with_the_native_schedule() -> None:
+    assert "prefer_brownian" not in _params(_req(sampler="k_euler"))
+    v3_native = _params(_req("nai-diffusion-3"))
+    assert "prefer_brownian" not in v3_native
+    v3_karras = _params(_req("nai-diffusion-3", noise_schedule="karras"))
+    assert v3_karras["prefer_brownian"] is True
+    assert v3_karras["deliberate_euler_ancestral_bug"] is False
+
+
+def test_a_lone_character_with_a_position_sets_use_coords() -> None:
+    request = GenerationRequest(
+        model="nai-diffusion-5-full",
+        prompt=Prompt(text="1girl"),
+        settings={"seed": 1},
+        characters=(Character(prompt="girl", position=(0.123, 0.987)),),
+    )
+    params = _params(request)
+    assert params["use_coords"] is True
+    assert params["v4_prompt"]["use_coords"] is True
+    assert params["characterPrompts"][0]["center"] == {"x": 0.123, "y": 0.987}
+
+
+def test_img2img_extra_noise_seed_never_goes_negative() -> None:
+    from golden_cases import solid
+
+    request = GenerationRequest(
+        prompt=Prompt(text="x"),
+        settings={"seed": 0},
+        source=Img2ImgSource(image=solid((64, 64), (1, 2, 3))),
+    )
+    assert _params(request)["extra_noise_seed"] == 0
+
+
+def test_the_built_request_carries_the_tier_free_estimate() -> None:
+    built = build_generate_request(_req(steps=28))
+    assert built.cost == estimate_cost(_req(steps=28))
+    assert built.cost.total == 20  # 832×1216, 28 steps (contract §11)
+
+
+def test_encode_vibe_body_names_the_generation_model() -> None:
+    from golden_cases import solid
+
+    body = build_encode_vibe_request(
+        solid((64, 64), (5, 5, 5)), model="nai-diffusion-4-5-full", information_extracted=0.4
+    )
+    assert set(body) == {"image", "information_extracted", "model"}
+    assert body["model"] == "nai-diffusion-4-5-full"
+    assert body["information_extracted"] == 0.4
+    assert not body["image"].startswith("data:")
+    with pytest.raises(InputError, match="encoded vibes"):
+        build_encode_vibe_request(b"", model="nai-diffusion-3", information_extracted=1)
+
+
+def test_augment_bodies_follow_the_director_tool_rules() -> None:
+    from golden_cases import solid
+
+    image = solid((128, 64), (9, 9, 9))
+    emotion = build_augment_request(
+        "emotion", image, emotion="happy", emotion_extra="wink", defry=2
+    )
+    assert emotion["prompt"] == "happy;;wink"
+    assert (emotion["width"], emotion["height"], emotion["defry"]) == (128, 64, 2)
+    lineart = build_augment_request("lineart", image)
+    assert set(lineart) == {"req_type", "image", "width", "height"}
+    with pytest.raises(InputError, match="emotion"):
+        build_augment_request("emotion", image, emotion="grumpy")
+    with pytest.raises(InputError, match="defry"):
+        build_augment_request("colorize", image, defry=6)
+    with pytest.raises(InputError, match="tool"):
+        build_augment_request("paint", image)
+
+
+def test_upscale_body_and_source_limit() -> None:
+    from golden_cases import solid
+
+    body = build_upscale_request(solid((64, 64), (1, 1, 1)))
+    assert body["model"] == "nai-diffusion-5-curated"
+    assert body["declared_blur_sigma"] == 0
+    assert build_upscale_request(solid((2048, 1536), (1, 1, 1)))["image"]
+    with pytest.raises(InputError, match="upscale limit"):
+        build_upscale_request(solid((1600, 2048), (1, 1, 1)))
+
+
+def test_v5_inpaint_sends_image_and_mask_as_multipart_parts() -> None:
+    from golden_cases import box_mask, solid
+
+    from novelai_core.models.user import InpaintSource
+
+    request = GenerationRequest(
+        model="nai-diffusion-5-full",
+        prompt=Prompt(text="x"),
+        settings={"seed": 1, "width": 512, "height": 512},
+        source=InpaintSource(
+            image=solid((256, 256), (1, 2, 3)), mask=box_mask((256, 256), (0, 0, 128, 128))
+        ),
+    )
+    built = build_generate_request(request)
+    assert built.body["model"] == "nai-diffusion-5-full-inpainting"
+    assert built.body["parameters"]["image"] == "image"
+    assert built.body["parameters"]["mask"] == "mask"
+    assert describe_bytes(built.files["image"]).startswith("png 512x512 RGB")
+    assert describe_bytes(built.files["mask"]).startswith("png 512x512 L")
