@@ -1,0 +1,57 @@
+"""NovelAI Account node: where the token came from (masked), the tier and the Anlas balance."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import types as t
+
+
+def account_text(client: Any) -> str:
+    """One readable block; the token only ever appears masked ("pst-…abcd")."""
+    from ..novelai_core.constants import TIER_NAMES
+
+    info = client.subscription()
+    tier = getattr(info, "tier", None)
+    tier_name = TIER_NAMES.get(tier, "unknown") if isinstance(tier, int) else "unknown"
+    return "\n".join(
+        (
+            f"Token: {client.masked_token} (from {client.token_source})",
+            f"Tier: {tier_name} ({tier})",
+            f"Anlas: {getattr(info, 'anlas', 'unknown')}",
+        )
+    )
+
+
+class NovelAIAccount:
+    """Shows the account the nodes use. Costs nothing: it reads /user/subscription."""
+
+    DESCRIPTION = (
+        "Shows which NovelAI token the nodes use (masked, and where it came from: environment "
+        "variable or token file), the subscription tier and the Anlas balance. Runs again on "
+        "every queue so the balance is current. The token is never a widget: set "
+        "NAI_ACCESS_TOKEN or the token file."
+    )
+    CATEGORY = t.CATEGORY_ACCOUNT
+    FUNCTION = "show"
+    OUTPUT_NODE = True
+    RETURN_TYPES = ("STRING",)
+    RETURN_NAMES = ("account",)
+    OUTPUT_TOOLTIPS = ("Token source (masked), tier and Anlas as text.",)
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {"required": {}}
+
+    @classmethod
+    def IS_CHANGED(cls) -> float:  # noqa: N802 - ComfyUI's name
+        # The balance changes outside the graph; this node is free, so always re-read it.
+        # (The Generate node has no IS_CHANGED: it must stay cacheable.)
+        return time.time()
+
+    def show(self) -> dict[str, Any]:
+        from .session import get_client
+
+        text = account_text(get_client())
+        return {"ui": {"text": [text]}, "result": (text,)}

@@ -1,0 +1,255 @@
+"""NovelAI Generate node: the one node that talks to NovelAI; the configs in, an IMAGE batch out.
+
+Order of a run: build the request → check it locally (validate_request: nothing NovelAI would
+answer with a 500 is sent) → look up the tier → estimate → spend guard → encode vibes (V4+) →
+generate (streamed, with progress, preview and Cancel) → tensors. There is deliberately no
+IS_CHANGED: re-queueing with a fixed seed must reuse ComfyUI's cache (no request, no Anlas).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS, get_capability
+from ..novelai_core.constants import (
+    K_EULER_ANCESTRAL,
+    KARRAS,
+    MAX_SEED,
+    MAX_SIDE,
+    MAX_STEPS,
+    NOISE_SCHEDULES,
+    SAMPLERS,
+    SIZE_PRESETS,
+    SIZE_STEP,
+)
+from . import spend_guard
+from . import types as t
+from .generate_run import run_generation
+
+CUSTOM_SIZE: Final = "Custom"
+SIZE_OPTIONS: Final = (*SIZE_PRESETS, CUSTOM_SIZE)
+DEFAULT_SIZE: Final = "Normal Portrait 832x1216"
+SMEA_OFF: Final = "off"
+SMEA_OPTIONS: Final = (SMEA_OFF, "SMEA", "SMEA+DYN")
+
+
+def resolve_size(size: str, width: int, height: int) -> tuple[int, int]:
+    """The canvas: the preset's size, or width × height for "Custom"."""
+    if size == CUSTOM_SIZE:
+        return width, height
+    if size not in SIZE_PRESETS:
+        from ..novelai_core.errors import InputError
+
+        raise InputError(f"size: {size!r} is not a size preset; choose one or {CUSTOM_SIZE!r}")
+    return SIZE_PRESETS[size]
+
+
+def resolve_schedule(model: str, schedule: str) -> str:
+    """V5 accepts karras only and the web app sends it whatever was picked: map silently.
+
+    Other unsupported pairs (e.g. native on V4) stay as chosen and validate_request names them.
+    """
+    allowed = get_capability(model).noise_schedules
+    return allowed[0] if len(allowed) == 1 else schedule
+
+
+def _int(default: int, low: int, high: int, tooltip: str, step: int = 1) -> t.InputSpec:
+    return ("INT", {"default": default, "min": low, "max": high, "step": step, "tooltip": tooltip})
+
+
+def _side(default: int, name: str) -> t.InputSpec:
+    return _int(
+        default,
+        SIZE_STEP,
+        MAX_SIDE,
+        f"Image {name} in px, a multiple of 64; used when size is 'Custom'.",
+        step=SIZE_STEP,
+    )
+
+
+class NovelAIGenerate:
+    """Generates images with NovelAI from the prompt, characters, source and references."""
+
+    DESCRIPTION = (
+        "Generates images with NovelAI (V3 to V5). Connect a NovelAI Prompt; optionally "
+        "characters, an img2img/inpaint source, vibes or character references. The spend guard "
+        "checks the Anlas estimate for your subscription before anything is sent. Streams by "
+        "default: the progress bar and live preview follow NovelAI's steps; Cancel stops "
+        "waiting at once. The API token comes from NAI_ACCESS_TOKEN or the token file, never "
+        "from a widget."
+    )
+    CATEGORY = t.CATEGORY
+    FUNCTION = "generate"
+    RETURN_TYPES = ("IMAGE", "MASK", "INT", "STRING")
+    RETURN_NAMES = ("images", "mask", "seed", "metadata")
+    OUTPUT_TOOLTIPS = (
+        "The generated images, [B,H,W,3] float32 in 0..1.",
+        "Transparency (V5 transparent background): 1 = transparent; zeros for opaque images.",
+        "The seed used (sample i used seed + i).",
+        "NovelAI's metadata of the first image (the PNG's Comment JSON).",
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {
+                "prompt": t.socket(t.PROMPT, "The prompt, from a NovelAI Prompt node."),
+                "model": t.combo(
+                    GENERATION_MODEL_IDS,
+                    DEFAULT_MODEL,
+                    "NovelAI model. Inpainting switches to its inpainting version by itself.",
+                ),
+                "size": t.combo(
+                    SIZE_OPTIONS,
+                    DEFAULT_SIZE,
+                    "The web app's size presets, or 'Custom' for the width and height below. "
+                    "Above 1024x1024 px Opus is no longer free.",
+                ),
+                "width": _side(832, "width"),
+                "height": _side(1216, "height"),
+                "seed": (
+                    "INT",
+                    {
+                        "default": 0,
+                        "min": 0,
+                        "max": MAX_SEED,
+                        "control_after_generate": True,
+                        "tooltip": "Seed of the first sample (sample i uses seed + i). A fixed "
+                        "seed re-queued reuses ComfyUI's cache: no new request, no Anlas.",
+                    },
+                ),
+                "steps": _int(
+                    23, 1, MAX_STEPS, "Sampling steps (web default 23; Opus free up to 28)."
+                ),
+                "scale": (
+                    "FLOAT",
+                    {
+                        "default": 5.0,
+                        "min": 0.0,
+                        "max": 10.0,
+                        "step": 0.1,
+                        "tooltip": "Prompt guidance: how strictly the prompt is followed.",
+                    },
+                ),
+                "sampler": t.combo(
+                    SAMPLERS,
+                    K_EULER_ANCESTRAL,
+                    "Sampler; ddim_v3 is V3 only, V5 Full Medium has Euler ancestral only.",
+                ),
+                "noise_schedule": t.combo(
+                    NOISE_SCHEDULES,
+                    KARRAS,
+                    "Noise schedule; 'native' is V3 only. V5 always uses karras (as the web app).",
+                ),
+                "cfg_rescale": t.unit_float("Prompt guidance rescale (0 = off).", 0.0),
+                "variety": t.boolean(
+                    "Variety+: more varied compositions (V3, V4, V4.5; not V5).", False
+                ),
+                "samples": _int(
+                    1, 1, 8, "Images per request (limited by size; each may cost Anlas)."
+                ),
+                "spend_guard": t.combo(
+                    spend_guard.OPTIONS, spend_guard.FREE_ONLY, spend_guard.TOOLTIP
+                ),
+                "stream": t.boolean(
+                    "Stream: live preview and per-step progress. Off: one plain request.", True
+                ),
+                "smea": t.combo(SMEA_OPTIONS, SMEA_OFF, "V3 only: SMEA / SMEA+DYN for big images."),
+                "decrisper": t.boolean("V3 only: Decrisper (dynamic thresholding).", False),
+                "transparent_background": t.boolean(
+                    "V5 only: transparent background; the alpha comes out as the MASK.", False
+                ),
+            },
+            "optional": {
+                "characters": t.socket(t.CHARACTERS, "Characters (V4+), from NovelAI Character."),
+                "source": t.socket(t.SOURCE, "Start image: NovelAI Img2Img or NovelAI Inpaint."),
+                "vibes": t.socket(t.VIBES, "Vibe transfer, from NovelAI Vibe (not with V5)."),
+                "character_references": t.socket(
+                    t.CHARACTER_REFERENCES,
+                    "Character references (V4.5), from NovelAI Character Reference.",
+                ),
+            },
+            "hidden": {"unique_id": "UNIQUE_ID"},
+        }
+
+    def generate(
+        self,
+        *,
+        prompt: Any,
+        model: str,
+        size: str,
+        width: int,
+        height: int,
+        seed: int,
+        steps: int,
+        scale: float,
+        sampler: str,
+        noise_schedule: str,
+        cfg_rescale: float,
+        variety: bool,
+        samples: int,
+        spend_guard: str,
+        stream: bool,
+        smea: str,
+        decrisper: bool,
+        transparent_background: bool,
+        characters: tuple[Any, ...] | None = None,
+        source: Any = None,
+        vibes: tuple[Any, ...] | None = None,
+        character_references: tuple[Any, ...] | None = None,
+        unique_id: str | None = None,
+    ) -> tuple[Any, Any, int, str]:
+        from ..novelai_core.models.user import GenerationRequest, GenerationSettings
+        from .source import fit_source
+
+        w, h = resolve_size(size, width, height)
+        settings = _build(
+            GenerationSettings,
+            width=w,
+            height=h,
+            steps=steps,
+            scale=scale,
+            sampler=sampler,
+            noise_schedule=resolve_schedule(model, noise_schedule),
+            cfg_rescale=cfg_rescale,
+            seed=seed,
+            n_samples=samples,
+            smea=smea != SMEA_OFF,
+            smea_dyn=smea == "SMEA+DYN",
+            decrisper=decrisper,
+            variety=variety,
+            transparent_background=transparent_background or None,
+        )
+        request = _build(
+            GenerationRequest,
+            model=model,
+            prompt=prompt,
+            settings=settings,
+            characters=tuple(characters or ()),
+            source=fit_source(source, w, h) if source is not None else None,
+            vibes=tuple(vibes or ()),
+            character_references=tuple(character_references or ()),
+        )
+        return run_generation(
+            request, guard=spend_guard, stream=stream, node_id=_node_id(unique_id)
+        )
+
+
+def _node_id(unique_id: Any) -> str | None:
+    return None if unique_id is None else str(unique_id)
+
+
+def _build(model_class: Any, **fields: Any) -> Any:
+    """Construct a user model; pydantic's errors become the SDK's readable InputError."""
+    from pydantic import ValidationError
+
+    from ..novelai_core.errors import InputError
+
+    try:
+        return model_class(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or model_class.__name__}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InputError(f"NovelAI settings: {problems}") from None

@@ -1,0 +1,70 @@
+"""Bridges the client's stream callbacks to ComfyUI: progress bar, live preview, text, Cancel."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import comfy_compat
+from .tensors import decode_image
+
+_log = logging.getLogger(__name__)
+
+WAITING_TEXT = "waiting for NovelAI (another generation is running)"
+
+
+class GenerationProgress:
+    """Per-run progress state: advances ComfyUI's bar one tick per streamed step.
+
+    Samples stream interleaved, so the bar's value is the sum over samples of the last step seen.
+    """
+
+    def __init__(self, *, steps: int, samples: int, node_id: str | None, cost_text: str) -> None:
+        self.total = max(1, steps * samples)
+        self.steps = steps
+        self.node_id = node_id
+        self.cost_text = cost_text
+        self._done: dict[int, int] = {}
+        self._bar = comfy_compat.progress_bar(self.total, node_id)
+        self._preview_size = comfy_compat.preview_size()
+
+    @property
+    def value(self) -> int:
+        return min(self.total, sum(self._done.values()))
+
+    def start(self) -> None:
+        self.text(f"NovelAI: estimated cost {self.cost_text}")
+
+    def text(self, message: str) -> None:
+        comfy_compat.send_progress_text(message, self.node_id)
+
+    def on_preview(self, preview: Any) -> None:
+        """One intermediate image: advance the bar and show the JPEG as the node's preview."""
+        sample = int(getattr(preview, "sample", 0))
+        step = int(getattr(preview, "step", 0))
+        self._done[sample] = max(self._done.get(sample, 0), min(step + 1, self.steps))
+        if self._bar is None:
+            return
+        image = None
+        data = getattr(preview, "jpeg", None) or getattr(preview, "image", None)
+        if isinstance(data, bytes | bytearray):
+            try:
+                image = decode_image(bytes(data))
+            except Exception:  # a broken preview frame must not fail the generation
+                _log.debug("could not decode a NovelAI preview", exc_info=True)
+        preview_arg = ("JPEG", image, self._preview_size) if image is not None else None
+        self._bar.update_absolute(self.value, self.total, preview_arg)
+
+    def on_wait(self, attempt: int, delay: float, reason: str) -> None:
+        """The client waits out a 429 (one generation at a time per account): say so."""
+        self.text(f"NovelAI: {WAITING_TEXT}; retry {attempt} in {delay:.0f} s")
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.update_absolute(self.total, self.total, None)
+        self.text(f"NovelAI: done ({self.cost_text})")
+
+    @staticmethod
+    def cancelled() -> bool:
+        """The client's cancel hook: ComfyUI's Cancel button."""
+        return comfy_compat.processing_interrupted()

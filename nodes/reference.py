@@ -1,0 +1,62 @@
+"""NovelAI Character Reference node (V4.5 "Precise Reference"), appended to a chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..novelai_core.constants import REFERENCE_MODES
+from . import types as t
+from .tensors import tensor_to_pil
+
+
+class NovelAICharacterReference:
+    """Appends one character reference to an (optional) incoming chain."""
+
+    DESCRIPTION = (
+        "Character reference (V4.5 'Precise Reference'): keep a character's look and/or style "
+        "from an image. Costs 5 Anlas per reference per image, also on Opus. Cannot be combined "
+        "with vibes; V3, V4 and V5 do not support it."
+    )
+    CATEGORY = t.CATEGORY_REFERENCE
+    FUNCTION = "append"
+    RETURN_TYPES = (t.CHARACTER_REFERENCES,)
+    RETURN_NAMES = ("character_references",)
+    OUTPUT_TOOLTIPS = ("The incoming references plus this one.",)
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {
+                "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
+                "mode": t.combo(
+                    REFERENCE_MODES,
+                    "character&style",
+                    "What to take from the image: the character, the style, or both.",
+                ),
+                "strength": t.unit_float("How strongly the reference is followed.", 1.0),
+                "fidelity": t.unit_float(
+                    "How closely details are kept (NovelAI sends 1 − fidelity).", 1.0
+                ),
+            },
+            "optional": {
+                "character_references": t.socket(
+                    t.CHARACTER_REFERENCES, "References before this one (optional)."
+                ),
+            },
+        }
+
+    def append(
+        self,
+        *,
+        image: Any,
+        mode: str,
+        strength: float,
+        fidelity: float,
+        character_references: tuple[Any, ...] | None = None,
+    ) -> tuple[tuple[Any, ...]]:
+        from ..novelai_core.models.user import CharacterReference
+
+        reference = CharacterReference(
+            image=tensor_to_pil(image), mode=mode, strength=strength, fidelity=fidelity
+        )
+        return ((*(character_references or ()), reference),)

@@ -1,0 +1,42 @@
+"""One shared NovelAI client for all nodes, so HTTP keep-alive survives between queue runs.
+
+The client is rebuilt only when the token or the image host changes (env vars or token file),
+so a user who sets a new token does not have to restart ComfyUI. The token is never a widget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+_lock = threading.Lock()
+_cached: tuple[tuple[str, str, str], Any] | None = None
+
+
+def _key() -> tuple[str, str, str]:
+    from ..novelai_core.auth import resolve_base_url, resolve_token
+
+    resolved = resolve_token()
+    # A digest, so the cache key never holds the token itself.
+    digest = hashlib.sha256((resolved.value or "").encode()).hexdigest()
+    return digest, resolved.source, resolve_base_url()
+
+
+def get_client() -> Any:
+    """The shared ``NovelAIClient`` for the current token and base URL."""
+    global _cached  # noqa: PLW0603 - a process-wide cache is the point
+    from ..novelai_core.client import NovelAIClient
+
+    key = _key()
+    with _lock:
+        if _cached is None or _cached[0] != key:
+            _close(_cached)
+            _cached = (key, NovelAIClient())
+        return _cached[1]
+
+
+def _close(entry: tuple[tuple[str, str, str], Any] | None) -> None:
+    close = getattr(entry[1], "close", None) if entry is not None else None
+    if callable(close):
+        close()

@@ -1,0 +1,47 @@
+"""The spend guard: the Generate node refuses, before sending, anything above the user's limit."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+FREE_ONLY: Final = "free only"
+NO_LIMIT: Final = "no limit"
+# Label → most Anlas one run may spend (None = no limit). Order is the widget's.
+LIMITS: Final[dict[str, int | None]] = {
+    FREE_ONLY: 0,
+    "up to 10 Anlas": 10,
+    "up to 50 Anlas": 50,
+    "up to 100 Anlas": 100,
+    "up to 500 Anlas": 500,
+    NO_LIMIT: None,
+}
+OPTIONS: Final = tuple(LIMITS)
+TOOLTIP: Final = (
+    "Most Anlas this node may spend per run, checked against the estimate for your subscription "
+    "tier before anything is sent. 'free only' allows only what Opus generates for free."
+)
+
+
+def describe(total: int) -> str:
+    return "free" if total == 0 else f"{total} Anlas"
+
+
+def check_spend(estimate: Any, guard: str, tier: int | None) -> None:
+    """Raise SpendLimitError (nothing sent) when ``estimate.total`` is above the guard's limit."""
+    from ..novelai_core.constants import TIER_NAMES
+    from ..novelai_core.errors import SpendLimitError
+
+    if guard not in LIMITS:
+        raise SpendLimitError(f"spend guard {guard!r} is not one of: {', '.join(OPTIONS)}")
+    limit = LIMITS[guard]
+    total = int(estimate.total)
+    if limit is None or total <= limit:
+        return
+    tier_name = TIER_NAMES.get(tier, "unknown") if tier is not None else "unknown"
+    allow = next(label for label, value in LIMITS.items() if value is None or value >= total)
+    raise SpendLimitError(
+        f"NovelAI: this generation is estimated at {total} Anlas on your {tier_name} "
+        f"subscription, above the spend guard '{guard}'. Nothing was sent. To allow it, set "
+        f"spend_guard to '{allow}' (or lower size, steps or samples; on Opus, one image of at "
+        f"most 1024x1024 px and 28 steps is free)."
+    )

@@ -1,0 +1,87 @@
+"""PIL images and PNG bytes ↔ ComfyUI tensors: IMAGE [B,H,W,3] and MASK [B,H,W], float32 0..1, CPU.
+
+torch and numpy are imported inside the functions: importing the pack must stay fast.
+Alpha becomes a MASK the way ComfyUI's LoadImage does it: mask = 1 − alpha, so an opaque image
+gives zeros and a transparent background gives ones.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """A loaded PIL image from encoded bytes (PNG, JPEG, WebP)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def images_to_tensors(images: Sequence[Image.Image]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack same-sized PIL images into (IMAGE [B,H,W,3], MASK [B,H,W]).
+
+    One float32 buffer is allocated per output; each image is copied into it once (the uint8 →
+    float cast happens in that copy) and the whole batch is scaled in place.
+    """
+    import numpy as np
+    import torch
+
+    if not images:
+        raise ValueError("no images to convert")
+    width, height = images[0].size
+    for image in images:
+        if image.size != (width, height):
+            raise ValueError(
+                f"images of one batch differ in size: {image.size} vs {(width, height)}"
+            )
+    batch = torch.empty((len(images), height, width, 3), dtype=torch.float32)
+    mask = torch.zeros((len(images), height, width), dtype=torch.float32)
+    for index, image in enumerate(images):
+        has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        rgb = image.convert("RGBA" if has_alpha else "RGB") if image.mode != "RGB" else image
+        pixels = torch.from_numpy(np.asarray(rgb))
+        batch[index].copy_(pixels[..., :3])
+        if has_alpha:
+            mask[index].copy_(pixels[..., 3])
+            mask[index].sub_(255.0).neg_()  # 255 − alpha; scaled below with the rest
+    batch.mul_(1.0 / 255.0)
+    mask.mul_(1.0 / 255.0)
+    return batch, mask
+
+
+def tensor_to_pil(image: Any, index: int = 0) -> Image.Image:
+    """One image of an IMAGE batch (or a single [H,W,C] image) as a PIL RGB/RGBA image."""
+    from PIL import Image
+
+    frame = image[index] if image.dim() == 4 else image
+    if frame.dim() != 3 or frame.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"expected an IMAGE tensor [B,H,W,3], got shape {tuple(image.shape)}")
+    array = _to_uint8(frame)
+    if array.shape[-1] == 1:
+        return Image.fromarray(array[..., 0], mode="L").convert("RGB")
+    return Image.fromarray(array, mode="RGBA" if array.shape[-1] == 4 else "RGB")
+
+
+def mask_to_pil(mask: Any, index: int = 0) -> Image.Image:
+    """One mask of a MASK batch ([B,H,W] or [H,W]) as an 8-bit gray image, 1.0 → white."""
+    from PIL import Image
+
+    frame = mask[index] if mask.dim() == 3 else mask
+    if frame.dim() != 2:
+        raise ValueError(f"expected a MASK tensor [B,H,W], got shape {tuple(mask.shape)}")
+    return Image.fromarray(_to_uint8(frame), mode="L")
+
+
+def _to_uint8(frame: Any) -> Any:
+    import torch
+
+    scaled = frame.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round()
+    return scaled.to(torch.uint8).numpy()

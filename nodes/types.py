@@ -1,0 +1,61 @@
+"""Socket type names and widget specs shared by the nodes, declared once.
+
+Each concept travels on its own socket type so ComfyUI refuses wrong connections:
+a prompt config, a character chain, a character-reference chain, a vibe chain and a source.
+Chains are tuples of frozen ``novelai_core.models.user`` models; nodes never mutate them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+PROMPT: Final = "NAI_PROMPT"
+CHARACTERS: Final = "NAI_CHARACTERS"
+CHARACTER_REFERENCES: Final = "NAI_CHARREF"
+VIBES: Final = "NAI_VIBES"
+SOURCE: Final = "NAI_SOURCE"
+
+CATEGORY: Final = "NovelAI"
+CATEGORY_PROMPT: Final = "NovelAI/prompt"
+CATEGORY_REFERENCE: Final = "NovelAI/reference"
+CATEGORY_SOURCE: Final = "NovelAI/source"
+CATEGORY_ACCOUNT: Final = "NovelAI/account"
+
+# A node input spec is (type, options) for ComfyUI's classic INPUT_TYPES.
+InputSpec = tuple[Any, ...]
+
+
+def text(tooltip: str, default: str = "", *, multiline: bool = True) -> InputSpec:
+    """A prompt text widget. dynamicPrompts off: the frontend would eat NovelAI's {} and //."""
+    return (
+        "STRING",
+        {
+            "default": default,
+            "multiline": multiline,
+            "dynamicPrompts": False,
+            "tooltip": tooltip,
+        },
+    )
+
+
+def unit_float(tooltip: str, default: float, *, low: float = 0.0, high: float = 1.0) -> InputSpec:
+    """A slider-like FLOAT in [low, high] with a 0.01 step (strengths, noise, fidelity)."""
+    return (
+        "FLOAT",
+        {"default": default, "min": low, "max": high, "step": 0.01, "tooltip": tooltip},
+    )
+
+
+def boolean(tooltip: str, default: bool) -> InputSpec:
+    return ("BOOLEAN", {"default": default, "tooltip": tooltip})
+
+
+def combo(options: tuple[str, ...] | list[str], default: str, tooltip: str) -> InputSpec:
+    return (list(options), {"default": default, "tooltip": tooltip})
+
+
+def socket(type_name: str, tooltip: str) -> InputSpec:
+    return (type_name, {"tooltip": tooltip})
+
+
+IMAGE_INPUT_TOOLTIP: Final = "The image; of a batch, the first image is used."

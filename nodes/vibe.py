@@ -1,0 +1,58 @@
+"""NovelAI Vibe node (vibe transfer), appended to a chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import types as t
+from .tensors import tensor_to_pil
+
+
+class NovelAIVibe:
+    """Appends one vibe to an (optional) incoming chain."""
+
+    DESCRIPTION = (
+        "Vibe transfer: borrow the feel of an image. V3 sends the image itself; V4 and V4.5 "
+        "need it encoded first, which NovelAI Generate does for you (2 Anlas per encoding, "
+        "counted by the spend guard). More than 4 vibes cost 2 Anlas each per image. "
+        "V5 and inpainting take no vibes."
+    )
+    CATEGORY = t.CATEGORY_REFERENCE
+    FUNCTION = "append"
+    RETURN_TYPES = (t.VIBES,)
+    RETURN_NAMES = ("vibes",)
+    OUTPUT_TOOLTIPS = ("The incoming vibes plus this one.",)
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {
+                "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
+                "information_extracted": t.unit_float(
+                    "How much of the image is taken: low = mood and colours, high = details. "
+                    "On V4+ a new value means a new encoding.",
+                    1.0,
+                ),
+                "strength": t.unit_float("How strongly the vibe steers the image.", 0.6),
+            },
+            "optional": {
+                "vibes": t.socket(t.VIBES, "Vibes before this one (optional)."),
+            },
+        }
+
+    def append(
+        self,
+        *,
+        image: Any,
+        information_extracted: float,
+        strength: float,
+        vibes: tuple[Any, ...] | None = None,
+    ) -> tuple[tuple[Any, ...]]:
+        from ..novelai_core.models.user import Vibe
+
+        vibe = Vibe(
+            image=tensor_to_pil(image),
+            information_extracted=information_extracted,
+            strength=strength,
+        )
+        return ((*(vibes or ()), vibe),)
