@@ -87,7 +87,7 @@ def test_an_archive_without_files_is_a_decode_error() -> None:
         read_zip(only_dir)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_either_read_or_raise_decode_error(data: bytes) -> None:
     try:
@@ -98,7 +98,7 @@ def test_any_bytes_either_read_or_raise_decode_error(data: bytes) -> None:
     assert all(isinstance(name, str) and isinstance(body, bytes) for name, body in entries)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_damaged_real_archives_only_raise_decode_error(data: st.DataObject) -> None:
     body = bytearray(build_zip(FILES))

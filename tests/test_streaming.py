@@ -201,25 +201,25 @@ def _fuzz(decoder: MsgpackStreamDecoder | SseStreamDecoder, chunks: list[bytes])
         pass
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(max_size=64), max_size=8))
 def test_any_bytes_fed_to_the_msgpack_decoder_only_raise_decode_error(chunks: list[bytes]) -> None:
     _fuzz(MsgpackStreamDecoder(), chunks)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.binary(max_size=64), max_size=8))
 def test_any_bytes_fed_to_the_sse_decoder_only_raise_decode_error(chunks: list[bytes]) -> None:
     _fuzz(SseStreamDecoder(), chunks)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(alphabet='data:{}"image\n\r :,abc=+/1', max_size=40), max_size=8))
 def test_sse_like_text_only_raises_decode_error(lines: list[str]) -> None:
     _fuzz(SseStreamDecoder(), [line.encode() for line in lines])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_damaged_msgpack_streams_only_raise_decode_error(data: st.DataObject) -> None:
     body = bytearray(_body("msgpack"))
