@@ -7,9 +7,10 @@ table, so those errors are all ``InputError``s naming the field and the limit.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from ..capabilities import DEFAULT_MODEL
 from ..constants import ReferenceMode
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 Position = str | tuple[float, float] | None
+# Strict bytes: a str (say, a file path) must not be silently encoded into "image bytes".
+_Bytes = Annotated[bytes, Strict()]
+_Image = Image.Image | _Bytes
 
 
 class _Frozen(BaseModel):
@@ -65,7 +69,7 @@ class Character(_Frozen):
 class Img2ImgSource(_Frozen):
     """img2img: start from an image (resized to the canvas by the converter)."""
 
-    image: ImageInput
+    image: _Image
     strength: float = Field(0.7, ge=0.01, le=0.99)
     noise: float = Field(0.0, ge=0.0, le=0.99)
     color_correct: bool = False
@@ -74,8 +78,8 @@ class Img2ImgSource(_Frozen):
 class InpaintSource(_Frozen):
     """Inpainting: repaint the white area of ``mask`` (same size as ``image``)."""
 
-    image: ImageInput
-    mask: ImageInput
+    image: _Image
+    mask: _Image
     # The web app sends its img2img defaults with infill; the inpaint slider is img2img_strength.
     strength: float = Field(0.7, ge=0.01, le=1.0)
     noise: float = Field(0.0, ge=0.0, le=0.99)
@@ -86,8 +90,8 @@ class InpaintSource(_Frozen):
 class Vibe(_Frozen):
     """Vibe transfer: a raw image (V3; V4+ encodes it first) and/or an encoding for one model."""
 
-    image: ImageInput | None = None
-    encoding: bytes | None = None
+    image: _Image | None = None
+    encoding: _Bytes | None = None
     encoding_model: str | None = None
     information_extracted: float = Field(1.0, ge=0.0, le=1.0)
     strength: float = Field(0.6, ge=0.0, le=1.0)
@@ -104,7 +108,7 @@ class Vibe(_Frozen):
 class CharacterReference(_Frozen):
     """Character reference ("Precise Reference", V4.5)."""
 
-    image: ImageInput
+    image: _Image
     mode: ReferenceMode = "character&style"
     strength: float = Field(1.0, ge=0.0, le=1.0)
     fidelity: float = Field(1.0, ge=0.0, le=1.0)

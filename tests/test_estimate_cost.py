@@ -1,0 +1,95 @@
+"""The user-level Anlas estimate (contract §11) through converter.estimate_cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from golden_cases import solid
+
+from novelai_core.converter import estimate_cost
+from novelai_core.models.user import (
+    CharacterReference,
+    GenerationRequest,
+    GenerationSettings,
+    Img2ImgSource,
+    InpaintSource,
+    Prompt,
+    Vibe,
+)
+
+OPUS = 3
+IMG = solid((64, 64), (0, 0, 0))
+
+
+def _req(model: str = "nai-diffusion-4-5-full", **kwargs: Any) -> GenerationRequest:
+    settings = GenerationSettings(**{"seed": 1, **kwargs.pop("settings", {})})
+    return GenerationRequest(model=model, prompt=Prompt(text="x"), settings=settings, **kwargs)
+
+
+def test_the_worked_values_of_the_contract() -> None:
+    assert estimate_cost(_req(settings={"width": 1024, "height": 1024, "steps": 28})).total == 20
+    assert estimate_cost(_req(settings={"steps": 28})).total == 20
+
+
+def test_steps_default_to_the_models_own() -> None:
+    # 832×1216 at V4.5's default 23 steps: ceil(2.985 + 13.387) = 17.
+    assert estimate_cost(_req()).per_image == 17
+
+
+def test_opus_gets_one_sample_free_at_the_edge_of_the_rule() -> None:
+    edge = _req(settings={"width": 1024, "height": 1024, "steps": 28, "n_samples": 2})
+    assert estimate_cost(edge, tier=OPUS).total == 20
+    assert estimate_cost(edge, tier=2).total == 40
+    assert estimate_cost(_req(settings={"steps": 28}), tier=OPUS).free_for_opus is True
+
+
+def test_one_step_or_one_block_over_the_edge_is_never_free() -> None:
+    steps = _req(settings={"width": 1024, "height": 1024, "steps": 29})
+    assert estimate_cost(steps, tier=OPUS).total == estimate_cost(steps).total > 0
+    assert estimate_cost(steps).free_for_opus is False
+    area = _req(settings={"width": 1024, "height": 1088, "steps": 28})
+    assert estimate_cost(area, tier=OPUS).free_for_opus is False
+
+
+def test_v5_costs_half_as_much_again() -> None:
+    base = estimate_cost(_req(settings={"steps": 28})).per_image
+    assert estimate_cost(_req("nai-diffusion-5-full", settings={"steps": 28})).per_image == 30
+    assert base == 20
+
+
+def test_img2img_strength_discounts_the_image() -> None:
+    request = _req(settings={"steps": 28}, source=Img2ImgSource(image=IMG, strength=0.5))
+    assert estimate_cost(request).per_image == 10
+
+
+def test_smea_multiplies_the_v3_price() -> None:
+    plain = estimate_cost(_req("nai-diffusion-3", settings={"steps": 28})).per_image
+    smea = estimate_cost(_req("nai-diffusion-3", settings={"steps": 28, "smea": True})).per_image
+    dyn = estimate_cost(
+        _req("nai-diffusion-3", settings={"steps": 28, "smea": True, "smea_dyn": True})
+    ).per_image
+    assert (plain, smea, dyn) == (20, 24, 28)
+
+
+def test_character_references_cost_five_each_even_on_opus() -> None:
+    request = _req(
+        settings={"steps": 28}, character_references=(CharacterReference(image=IMG),) * 2
+    )
+    assert estimate_cost(request).total == 20 + 10
+    opus = estimate_cost(request, tier=OPUS)
+    assert opus.total == 10
+    assert opus.free_for_opus is False
+
+
+def test_vibes_beyond_four_and_uncached_encodes_cost_two_each() -> None:
+    vibe = Vibe(encoding=b"e")
+    request = _req(settings={"steps": 28}, vibes=(vibe,) * 6)
+    assert estimate_cost(request).total == 20 + 2 * 2
+    assert estimate_cost(request, vibes_to_encode=3).total == 20 + 4 + 6
+    assert estimate_cost(_req(settings={"steps": 28}, vibes=(vibe,) * 4)).total == 20
+
+
+def test_the_v5_curated_inpaint_fallback_is_priced_as_the_model_that_runs() -> None:
+    source = InpaintSource(image=IMG, mask=IMG, strength=1.0)
+    v5 = estimate_cost(_req("nai-diffusion-5-curated", settings={"steps": 28}, source=source))
+    assert v5.per_image == 20  # V4.5 curated inpainting: no ×1.5
