@@ -1,0 +1,173 @@
+"""The CLI's dry run: one JSON object with the exact body and the estimate; clean input errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from golden_cases import box_mask, solid
+
+from novelai_core.cli import build_parser, build_request_from_args, main
+from novelai_core.converter import build_generate_request
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "novelai_core", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _dry(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert main(["generate", *args, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # exactly one JSON object on one line
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def test_a_subprocess_dry_run_prints_one_json_object_with_the_exact_body() -> None:
+    done = _run(
+        "generate", "--model", "nai-diffusion-4-5-full", "--prompt", "1girl", "--seed", "42",
+        "--steps", "28", "--character", "girl, red hair", "--at", "B2", "--dry-run",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    output = json.loads(done.stdout)
+    assert set(output) == {"endpoint", "request", "anlas"}
+    assert output["endpoint"] == "/ai/generate-image"
+    assert output["anlas"] == {"estimate": 20, "free_for_opus": True}
+    params = output["request"]["parameters"]
+    assert params["seed"] == 42
+    assert params["characterPrompts"][0]["center"] == {"x": 0.3, "y": 0.3}
+
+
+def test_the_dry_run_body_equals_the_converters_for_the_same_settings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = [
+        "generate", "--model", "nai-diffusion-3", "--prompt", "cat", "--negative", "dog",
+        "--width", "1024", "--height", "1024", "--steps", "30", "--scale", "6.5",
+        "--sampler", "k_dpmpp_2m", "--noise-schedule", "karras", "--seed", "9", "--samples", "2",
+        "--uc-preset", "light", "--variety", "--smea",
+    ]  # fmt: skip
+    output = _dry(capsys, *argv[1:])
+    request = build_request_from_args(build_parser().parse_args(argv))
+    assert output["request"] == build_generate_request(request).body
+    params = output["request"]["parameters"]
+    assert (params["scale"], params["n_samples"], params["sm"]) == (6.5, 2, True)
+    assert output["anlas"]["free_for_opus"] is False  # 2 samples: only one is free
+
+
+def test_without_a_seed_a_dry_run_draws_a_random_one(capsys: pytest.CaptureFixture[str]) -> None:
+    seeds = {_dry(capsys, "--prompt", "x")["request"]["parameters"]["seed"] for _ in range(3)}
+    assert len(seeds) > 1
+    assert all(0 <= s < 2**31 for s in seeds)
+
+
+def test_no_quality_and_free_positions_on_v5(capsys: pytest.CaptureFixture[str]) -> None:
+    output = _dry(
+        capsys, "--model", "nai-diffusion-5-full", "--prompt", "2girls", "--no-quality",
+        "--seed", "1", "--character", "a", "--at", "0.25,0.75", "--character-uc", "hat",
+        "--character", "b", "--at", "ai",
+    )  # fmt: skip
+    body = output["request"]
+    assert body["input"] == "2girls"
+    assert body["parameters"]["tag_hint_qt"] is False
+    prompts = body["parameters"]["characterPrompts"]
+    assert [(p["prompt"], p["uc"], p["center"]) for p in prompts] == [
+        ("a", "hat", {"x": 0.25, "y": 0.75}),
+        ("b", "", {"x": 0.5, "y": 0.5}),
+    ]
+
+
+def test_img2img_and_inpaint_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    image, mask = tmp_path / "in.png", tmp_path / "mask.png"
+    solid((832, 1216), (10, 20, 30)).save(image)
+    box_mask((832, 1216), (0, 0, 64, 64)).save(mask)
+    img2img = _dry(
+        capsys, "--prompt", "x", "--seed", "5", "--image", str(image), "--strength", "0.5"
+    )
+    assert img2img["request"]["action"] == "img2img"
+    assert img2img["request"]["parameters"]["strength"] == 0.5
+    assert img2img["request"]["parameters"]["extra_noise_seed"] == 4
+    inpaint = _dry(capsys, "--prompt", "x", "--image", str(image), "--mask", str(mask))
+    assert inpaint["request"]["model"] == "nai-diffusion-4-5-full-inpainting"
+    v5 = _dry(
+        capsys, "--model", "nai-diffusion-5-full", "--prompt", "x", "--image", str(image),
+    )  # fmt: skip
+    assert v5["request"]["parameters"]["image"] == "image"
+    assert v5["multipart_parts"]["image"]["bytes"] > 0
+
+
+def test_the_tier_option_applies_the_opus_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    paid = _dry(capsys, "--prompt", "x", "--steps", "28", "--seed", "1")
+    opus = _dry(capsys, "--prompt", "x", "--steps", "28", "--seed", "1", "--tier", "3")
+    assert (paid["anlas"]["estimate"], opus["anlas"]["estimate"]) == (20, 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--prompt", "x", "--width", "800"], "settings.width: 800"),
+        (["--prompt", "x", "--steps", "60"], "settings.steps: 60"),
+        (["--prompt", ""], "prompt.text"),
+        (["--prompt", "x", "--model", "nai-diffusion-9"], "unknown model"),
+        (["--model", "nai-diffusion-3", "--prompt", "x", "--character", "a"], "characters"),
+        (["--prompt", "x", "--uc-preset", "extreme"], "prompt.uc_preset"),
+        (["--prompt", "x", "--image", "/no/such/file.png"], "No such file"),
+        (["--prompt", "x", "--image", "README.md"], "not a PNG"),
+        (["--prompt", "x", "--mask", "m.png"], "--mask needs --image"),
+        (["--prompt", "x", "--character", "a", "--at", "Z9"], "A1..E5"),
+        (["--prompt", "x", "--at", "A1"], "must follow a --character"),
+        (["--prompt", "x", "--steps", "many"], "invalid int value"),
+    ],
+)
+def test_invalid_input_exits_2_with_one_line_on_stderr(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(["generate", *args, "--dry-run"])
+    except SystemExit as exc:  # argparse's own errors
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert message in captured.err
+
+
+def test_a_subprocess_error_has_no_traceback() -> None:
+    done = _run("generate", "--prompt", "x", "--samples", "9", "--dry-run")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0
+    assert "Traceback" not in done.stderr
+    assert "settings.n_samples" in done.stderr
+
+
+def test_importing_novelai_core_imports_neither_torch_nor_comfy() -> None:
+    code = (
+        "import sys, novelai_core, novelai_core.converter, novelai_core.cli, novelai_core.images;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'comfy')];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
