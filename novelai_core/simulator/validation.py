@@ -197,6 +197,8 @@ def _vibes(cap: ModelCapability, params: Mapping[str, Any]) -> int:
         raise validation_error("reference_image_multiple must be a list")
     if not refs:
         return 0
+    if params.get("director_reference_images"):
+        raise validation_error("vibe transfer and character reference cannot be combined")
     if len(refs) > MAX_VIBES:
         raise validation_error(f"at most {MAX_VIBES} vibes")
     _same_length(params, "reference_strength_multiple", len(refs), True)

@@ -1,0 +1,18 @@
+"""Shared fixtures: an in-process NovelAI simulator on a free loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from novelai_core.simulator import Simulator, run_simulator
+
+SIM_TOKEN = "sim-token-for-tests"
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    """A fresh simulator per test: token required, 10,000 Anlas, Opus, no latency."""
+    with run_simulator(token=SIM_TOKEN, anlas=10_000, tier=3) as sim:
+        yield sim
