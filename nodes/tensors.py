@@ -42,19 +42,19 @@ def images_to_tensors(images: Sequence[Image.Image]) -> tuple[torch.Tensor, torc
             raise ValueError(
                 f"images of one batch differ in size: {image.size} vs {(width, height)}"
             )
-    batch = torch.empty((len(images), height, width, 3), dtype=torch.float32)
-    mask = torch.zeros((len(images), height, width), dtype=torch.float32)
+    # numpy buffers, shared with torch by from_numpy (no copy); assignment casts uint8 → float32.
+    batch = np.empty((len(images), height, width, 3), dtype=np.float32)
+    mask = np.zeros((len(images), height, width), dtype=np.float32)
     for index, image in enumerate(images):
         has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-        rgb = image.convert("RGBA" if has_alpha else "RGB") if image.mode != "RGB" else image
-        pixels = torch.from_numpy(np.asarray(rgb))
-        batch[index].copy_(pixels[..., :3])
+        rgb = image if image.mode == "RGB" else image.convert("RGBA" if has_alpha else "RGB")
+        pixels = np.asarray(rgb)
+        batch[index] = pixels[..., :3]
         if has_alpha:
-            mask[index].copy_(pixels[..., 3])
-            mask[index].sub_(255.0).neg_()  # 255 − alpha; scaled below with the rest
-    batch.mul_(1.0 / 255.0)
-    mask.mul_(1.0 / 255.0)
-    return batch, mask
+            np.subtract(255.0, pixels[..., 3], out=mask[index])
+    batch_tensor = torch.from_numpy(batch).mul_(1.0 / 255.0)
+    mask_tensor = torch.from_numpy(mask).mul_(1.0 / 255.0)
+    return batch_tensor, mask_tensor
 
 
 def tensor_to_pil(image: Any, index: int = 0) -> Image.Image:

@@ -231,3 +231,17 @@ def _tree_state() -> set[str]:
         if not any(part in p.parts for part in (".git", "__pycache__", ".pytest_cache"))
         and p.is_file()
     }
+
+
+def test_the_english_locale_matches_the_nodes_names_and_tooltips() -> None:
+    from tests.locale_support import build_node_defs
+
+    path = PACK_DIR / "locales" / "en" / "nodeDefs.json"
+    current = build_node_defs(PACK)
+    if os.environ.get("UPDATE_NODE_SNAPSHOT"):
+        path.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    assert recorded == current, (
+        "locales/en/nodeDefs.json is out of date with the nodes' tooltips; regenerate it with "
+        "UPDATE_NODE_SNAPSHOT=1 python -m pytest tests/test_nodes_contract.py"
+    )
