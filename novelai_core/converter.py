@@ -11,21 +11,15 @@ import random
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .capabilities import ModelCapability, UnknownModelError, get_capability
+from .capabilities import ModelCapability
 from .constants import (
-    AUGMENT_TOOLS,
-    EMOTIONS,
     K_EULER_ANCESTRAL,
-    MAX_PIXELS,
     NATIVE,
     PATH_GENERATE,
     PATH_GENERATE_STREAM,
     REFERENCE_CANVAS_LANDSCAPE,
     REFERENCE_CANVAS_PORTRAIT,
     REFERENCE_CANVAS_SQUARE,
-    UPSCALE_MAX_HEIGHT,
-    UPSCALE_MAX_WIDTH,
-    UPSCALE_MODEL,
     V3_VIBE_CANVAS,
     grid_center,
     snap_to_grid,
@@ -33,7 +27,6 @@ from .constants import (
 from .cost import MAX_PER_IMAGE, CostEstimate, generation_cost
 from .errors import InputError
 from .images import (
-    ImageInput,
     b64,
     closest_canvas,
     letterbox,
@@ -44,22 +37,20 @@ from .images import (
 )
 from .models.user import Character, GenerationRequest, InpaintSource
 from .models.wire import (
-    AugmentImageRequest,
     Center,
     CharacterPrompt,
     CharCaption,
     DirectorReferenceDescription,
-    EncodeVibeRequest,
     GenerateImageParameters,
     GenerateImageRequest,
     Img2ImgNested,
-    UpscaleRequest,
     V4Caption,
     V4NegativePrompt,
     V4Prompt,
     dump_wire,
 )
 from .prompting import negative_text, with_quality
+from .tool_requests import build_augment_request, build_encode_vibe_request, build_upscale_request
 from .validation import active_characters, check_request, effective_capability, resolved_steps
 
 __all__ = [
@@ -385,81 +376,3 @@ def _reference_fields(request: GenerationRequest) -> dict[str, Any]:
             round(1 - ref.fidelity, 6) for ref in refs
         ],
     }
-
-
-def _as_png(image: ImageInput, field_name: str) -> bytes:
-    if isinstance(image, bytes) and image.startswith(b"\x89PNG\r\n\x1a\n"):
-        return image
-    return png_bytes(to_pil(image, field=field_name))
-
-
-def build_encode_vibe_request(
-    image: ImageInput, *, model: str, information_extracted: float
-) -> dict[str, Any]:
-    """Body of /ai/encode-vibe for one image and generation model (V4/V4.5)."""
-    try:
-        cap = get_capability(model)
-    except UnknownModelError as exc:
-        raise InputError(f"model: {exc}") from None
-    if cap.vibe_mode != "encoded":
-        raise InputError(f"model: {model} does not use encoded vibes")
-    if not 0.0 <= information_extracted <= 1.0:
-        raise InputError(f"information_extracted: {information_extracted} is outside 0–1")
-    body = EncodeVibeRequest(
-        image=b64(_as_png(image, "image")),
-        information_extracted=information_extracted,
-        model=model,
-    )
-    return dump_wire(body)
-
-
-def build_augment_request(
-    tool: str,
-    image: ImageInput,
-    *,
-    prompt: str | None = None,
-    defry: int | None = None,
-    emotion: str | None = None,
-    emotion_extra: str = "",
-) -> dict[str, Any]:
-    """Body of /ai/augment-image (Director tools, contract §9)."""
-    if tool not in AUGMENT_TOOLS:
-        raise InputError(f"tool: {tool!r} is not one of {', '.join(AUGMENT_TOOLS)}")
-    source = to_pil(image)
-    width, height = source.size
-    if width * height > MAX_PIXELS:
-        raise InputError(f"image: {width}×{height} is above the maximum of {MAX_PIXELS} px")
-    if defry is not None and not 0 <= defry <= 5:
-        raise InputError(f"defry: {defry} is outside 0–5")
-    text: str | None = None
-    if tool == "emotion":
-        if emotion not in EMOTIONS:
-            raise InputError(f"emotion: {emotion!r} is not one of {', '.join(EMOTIONS)}")
-        text = f"{emotion};;{emotion_extra}"
-    elif tool == "colorize":
-        text = prompt or ""
-    takes_defry = tool in ("emotion", "colorize")
-    body = AugmentImageRequest(
-        req_type=tool,
-        image=b64(_as_png(image, "image")),
-        width=width,
-        height=height,
-        prompt=text,
-        defry=(defry or 0) if takes_defry else None,
-    )
-    return dump_wire(body)
-
-
-def build_upscale_request(image: ImageInput) -> dict[str, Any]:
-    """Body of the 2026 /ai/upscale (2× upscale); sources up to 1536×2048 either way round."""
-    source = to_pil(image)
-    w, h = source.size
-    fits = (w <= UPSCALE_MAX_WIDTH and h <= UPSCALE_MAX_HEIGHT) or (
-        w <= UPSCALE_MAX_HEIGHT and h <= UPSCALE_MAX_WIDTH
-    )
-    if not fits:
-        raise InputError(
-            f"image: {w}×{h} is above the upscale limit of {UPSCALE_MAX_WIDTH}×{UPSCALE_MAX_HEIGHT}"
-        )
-    body = UpscaleRequest(image=b64(_as_png(image, "image")), model=UPSCALE_MODEL)
-    return dump_wire(body)
