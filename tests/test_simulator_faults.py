@@ -1,0 +1,181 @@
+"""Simulator contract: every fault, statistics, keep-alive, concurrent clients and the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import requests
+from simulator_support import b64, body, png, session
+
+from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
+
+GEN = "/ai/generate-image"
+
+
+def post(sim: Simulator, **kwargs: object) -> requests.Response:
+    return session(sim).post(sim.url + GEN, json=body(), timeout=10, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"), [("http_500", 500), ("http_502", 502), ("http_503", 503)]
+)
+def test_http_error_faults_fail_once_then_succeed(
+    simulator: Simulator, fault: str, status: int
+) -> None:
+    simulator.set_fault(fault, count=1)
+    assert post(simulator).status_code == status
+    assert post(simulator).status_code == 200
+
+
+def test_cloudflare_429_is_html_with_retry_after(simulator: Simulator) -> None:
+    simulator.set_fault("cloudflare_429")
+    r = post(simulator)
+    assert r.status_code == 429
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert r.headers["Retry-After"] == "1"
+    assert "<html" in r.text
+
+
+def test_concurrent_429_fault_is_novelais_json(simulator: Simulator) -> None:
+    simulator.set_fault("concurrent_429")
+    r = post(simulator)
+    assert r.json() == {"statusCode": 429, "message": "Concurrent generation is locked"}
+
+
+def test_drop_before_response_is_a_connection_error(simulator: Simulator) -> None:
+    simulator.set_fault("drop_before_response")
+    with pytest.raises(requests.ConnectionError):
+        post(simulator)
+
+
+def test_drop_mid_body_breaks_the_body(simulator: Simulator) -> None:
+    simulator.set_fault("drop_mid_body")
+    with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        post(simulator)
+
+
+def test_truncated_zip_is_a_200_that_does_not_unzip(simulator: Simulator) -> None:
+    simulator.set_fault("truncated_zip")
+    r = post(simulator)
+    assert r.status_code == 200
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(r.content)).testzip()
+
+
+def test_hang_times_out_the_client_and_does_not_block_shutdown() -> None:
+    sim = Simulator(token=None).start()
+    try:
+        sim.set_fault("hang")
+        # The headers arrive, so the read timeout surfaces while reading the body.
+        with pytest.raises((requests.exceptions.ReadTimeout, requests.ConnectionError)):
+            requests.post(sim.url + GEN, json=body(), timeout=(1, 0.3))
+    finally:
+        start = time.monotonic()
+        sim.stop()
+    assert time.monotonic() - start < 2
+
+
+def test_delay_fault_from_a_header_waits_then_answers(simulator: Simulator) -> None:
+    start = time.monotonic()
+    r = post(simulator, headers={"X-Sim-Fault": "delay", "X-Sim-Delay-Ms": "150"})
+    assert r.status_code == 200
+    assert time.monotonic() - start >= 0.15
+
+
+def test_a_header_fault_applies_to_that_request_only(simulator: Simulator) -> None:
+    assert post(simulator, headers={"X-Sim-Fault": "http_503"}).status_code == 503
+    assert post(simulator).status_code == 200
+    assert post(simulator, headers={"X-Sim-Fault": "no_such_fault"}).status_code == 400
+
+
+def test_a_fault_without_count_lasts_until_cleared_and_respects_its_path(
+    simulator: Simulator,
+) -> None:
+    simulator.set_fault("http_502", count=None, path=GEN)
+    s = session(simulator)
+    assert [post(simulator).status_code for _ in range(3)] == [502] * 3
+    assert s.get(simulator.url + "/user/subscription", timeout=5).status_code == 200
+    simulator.clear_faults()
+    assert post(simulator).status_code == 200
+
+
+def test_unknown_fault_names_are_rejected() -> None:
+    assert "hang" in FAULT_NAMES
+    with run_simulator() as sim, pytest.raises(ValueError, match="unknown fault"):
+        sim.set_fault("meteor_strike")
+
+
+def test_stats_count_paths_mask_tokens_and_elide_images(simulator: Simulator) -> None:
+    image = png(256, 384)
+    b = body(action="img2img", image=b64(image), strength=0.5)
+    session(simulator).post(simulator.url + GEN, json=b, timeout=10)
+    session(simulator).get(simulator.url + "/user/subscription", timeout=5)
+    stats = requests.get(simulator.url + "/_sim/stats", timeout=5).json()
+    assert stats == {**simulator.stats(), "recent": stats["recent"]}
+    assert stats["requests"] == {GEN: 1, "/user/subscription": 1}
+    assert simulator.token is not None and simulator.token not in json.dumps(stats)
+    recent = stats["recent"][0]
+    assert (recent["path"], recent["status"]) == (GEN, 200)
+    assert recent["body"]["parameters"]["image"].startswith("<image sha256=")
+    assert f"bytes={len(image)}>" in recent["body"]["parameters"]["image"]
+    assert simulator.requests_seen(GEN)[0]["input"] == "1girl, smile"
+
+
+def test_a_session_reuses_one_keep_alive_connection(simulator: Simulator) -> None:
+    s = session(simulator)
+    for _ in range(5):
+        assert s.post(simulator.url + GEN, json=body(steps=1), timeout=10).status_code == 200
+        assert s.get(simulator.url + "/user/subscription", timeout=5).status_code == 200
+    assert simulator.stats()["connections"] == 1
+
+
+def test_many_clients_at_once_are_all_served(simulator: Simulator) -> None:
+    statuses: list[int] = []
+
+    def client() -> None:
+        s = session(simulator)
+        statuses.extend(
+            s.get(simulator.url + "/user/subscription", timeout=5).status_code for _ in range(5)
+        )
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 40
+    assert simulator.stats()["connections"] == 8
+
+
+def test_the_cli_prints_its_url_within_a_second_and_stops_on_sigterm() -> None:
+    token = "cli-secret-token-123456"
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "novelai_core.simulator", "--port", "0", "--token", token],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().decode().strip()
+        assert time.monotonic() - start < 1.0
+        assert url.startswith("http://127.0.0.1:")
+        r = requests.get(
+            url + "/user/subscription", headers={"Authorization": f"Bearer {token}"}, timeout=5
+        )
+        assert r.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=5)
+    assert proc.returncode == 0
+    assert token.encode() not in out + err
