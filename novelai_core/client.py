@@ -1,0 +1,409 @@
+"""NovelAIClient: the synchronous NovelAI image API, one method per endpoint.
+
+Token: argument > $NAI_ACCESS_TOKEN > $NOVELAI_API_KEY > token file ($NAI_TOKEN_FILE, else
+~/.config/novelai/token; %APPDATA%\\novelai\\token on Windows) — see ``auth``. A missing token
+raises MissingTokenError at the first request that needs it, never at construction.
+Base URL: argument > $NAI_IMAGE_BASE_URL > https://image.novelai.net.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
+
+import requests
+
+from . import __version__
+from .archive import read_zip
+from .auth import ResolvedToken, mask_token, resolve_base_url, resolve_token
+from .constants import (
+    PATH_AUGMENT,
+    PATH_ENCODE_VIBE,
+    PATH_SUBSCRIPTION,
+    PATH_SUGGEST_TAGS,
+    PATH_UPSCALE,
+)
+from .converter import (
+    BuiltRequest,
+    build_augment_request,
+    build_encode_vibe_request,
+    build_generate_request,
+    build_upscale_request,
+    estimate_cost,
+    resolve_seed,
+)
+from .cost import CostEstimate
+from .errors import DecodeError, SpendLimitError
+from .http_errors import ErrorContext
+from .images import ImageInput
+from .models.user import GenerationRequest
+from .models.wire import SubscriptionResponse, SuggestTagsResponse
+from .results import (
+    FinalImage,
+    GeneratedImage,
+    GenerationResult,
+    Preview,
+    StreamEvent,
+    Subscription,
+    TagSuggestion,
+)
+from .stream_reader import EventStream, choose_stream_format
+from .streaming import StreamFormat, decoder_for
+from .transport import (
+    DEFAULT_TIMEOUT,
+    NO_RETRY,
+    CancelCheck,
+    HttpResponse,
+    RetryPolicy,
+    Transport,
+    WaitCallback,
+    body_kwargs,
+)
+from .vibe_encoding import (
+    VibeStore,
+    count_vibes_to_encode,
+    encode_missing_vibes,
+    validate_with_pending_vibes,
+)
+
+__all__ = [
+    "USER_AGENT",
+    "CancelCheck",
+    "NovelAIClient",
+    "PreviewCallback",
+    "RetryPolicy",
+    "VibeStore",
+    "WaitCallback",
+]
+
+USER_AGENT = f"comfyui-novelai-nodes/{__version__} (+python-requests)"
+PreviewCallback = Callable[[Preview], None]
+StreamOption = bool | Literal["msgpack", "sse"]
+_PROCESSED = "The request was processed (and probably charged); it was not resent."
+
+
+class NovelAIClient:
+    """Talks to NovelAI's image host (or the simulator). Reuse one instance: it keeps the
+    connection alive. Every method takes ``cancel`` (checked every 0.1 s, also while waiting
+    for an answer); cancelling stops waiting, but NovelAI cannot stop a started generation."""
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        user_agent: str | None = None,
+        vibe_store: VibeStore | None = None,
+    ) -> None:
+        self._token: ResolvedToken = resolve_token(token)
+        self.base_url = resolve_base_url(base_url)
+        self.vibe_store = vibe_store
+        self._tier: int | None = None
+        self._transport = Transport(
+            self.base_url,
+            session=session,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            user_agent=user_agent or USER_AGENT,
+            token=self._token.require,
+        )
+
+    # --- identity ---------------------------------------------------------------------------
+
+    @property
+    def token_source(self) -> str:
+        """Where the token came from: "argument", "env NAI_ACCESS_TOKEN", "file …" or "none"."""
+        return self._token.source
+
+    @property
+    def masked_token(self) -> str:
+        return mask_token(self._token.value)
+
+    @property
+    def has_token(self) -> bool:
+        return self._token.value is not None
+
+    @property
+    def session(self) -> requests.Session:
+        return self._transport.session
+
+    def __repr__(self) -> str:
+        return (
+            f"NovelAIClient(base_url={self.base_url!r}, token={self.masked_token!r}, "
+            f"token_source={self.token_source!r})"
+        )
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> NovelAIClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ctx(self, *, paid: bool, needed: int | None = None) -> ErrorContext:
+        balance = self._balance_quietly if paid else None
+        return ErrorContext(
+            paid=paid,
+            token=self._token.value,
+            token_source=self._token.source,
+            needed_anlas=needed,
+            balance_lookup=balance,
+        )
+
+    # --- account ----------------------------------------------------------------------------
+
+    def subscription(self, *, cancel: CancelCheck | None = None) -> Subscription:
+        """Tier, Anlas (fixed + purchased) and V5 usage; free. Caches the tier for estimates."""
+        response = self._send_full("GET", PATH_SUBSCRIPTION, self._ctx(paid=False), cancel=cancel)
+        wire = SubscriptionResponse.model_validate(response.json())
+        self._tier = wire.tier
+        return Subscription.from_wire(wire)
+
+    def _balance_quietly(self) -> int | None:
+        response = self._transport.send(
+            "GET", PATH_SUBSCRIPTION, ctx=self._ctx(paid=False), retry=NO_RETRY
+        )
+        assert isinstance(response, HttpResponse)
+        return SubscriptionResponse.model_validate(response.json()).anlas
+
+    def estimate(
+        self,
+        request: GenerationRequest,
+        *,
+        tier: int | None = None,
+        vibes_to_encode: int | None = None,
+    ) -> CostEstimate:
+        """Anlas for ``request``; tier None → the account's (fetched once, then cached).
+
+        ``vibes_to_encode`` None → counted: V4+ vibes without an encoding for the model that the
+        vibe store does not hold either (2 Anlas each).
+        """
+        if tier is None:
+            tier = self._tier if self._tier is not None else self.subscription().tier
+        if vibes_to_encode is None:
+            vibes_to_encode = self._count_vibes_to_encode(request)
+        return estimate_cost(request, tier=tier, vibes_to_encode=vibes_to_encode)
+
+    # --- generation -------------------------------------------------------------------------
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        *,
+        stream: StreamOption = False,
+        on_preview: PreviewCallback | None = None,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+        max_anlas: int | None = None,
+    ) -> GenerationResult:
+        """Generate; returns the images in sample order (image i used seed + i).
+
+        A missing seed is drawn first; V4+ vibes without an encoding are encoded (2 Anlas each,
+        or taken from the vibe store). ``max_anlas`` raises SpendLimitError before anything
+        is spent when the estimate (list price, Opus' free rule applied if the tier is known)
+        is higher. ``on_wait(attempt, delay, reason)`` is called before each 429 wait.
+        """
+        fmt = choose_stream_format(stream)
+        prepared, built = self._prepare(request, fmt, cancel, on_wait, max_anlas)
+        seed = prepared.settings.seed
+        if fmt is None:
+            response = self._send_full(
+                "POST", built.endpoint, self._paid_ctx(prepared, built), cancel, on_wait,
+                **body_kwargs(built.body, built.files),
+            )  # fmt: skip
+            images = self._unzip(response, seed)
+            return GenerationResult(images, seed, prepared, built.cost, response.correlation_id)
+        finals: dict[int, FinalImage] = {}
+        events = self._stream(prepared, built, fmt, cancel, on_wait)
+        for event in events:
+            if isinstance(event, FinalImage):
+                finals[event.sample] = event
+            elif on_preview is not None:
+                on_preview(event)
+        images = tuple(finals[i].as_generated() for i in sorted(finals))
+        return GenerationResult(images, seed, prepared, built.cost, events.correlation_id)
+
+    def stream_generate(
+        self,
+        request: GenerationRequest,
+        *,
+        stream: Literal["msgpack", "sse"] | Literal[True] = True,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+        max_anlas: int | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Yield Preview events as steps arrive and a FinalImage per sample.
+
+        Raises StreamError for an error event or a stream ending early. Leaving the loop early
+        (or ``cancel``) closes the connection at once.
+        """
+        fmt = choose_stream_format(stream) or "sse"
+        prepared, built = self._prepare(request, fmt, cancel, on_wait, max_anlas)
+        yield from self._stream(prepared, built, fmt, cancel, on_wait)
+
+    def _prepare(
+        self,
+        request: GenerationRequest,
+        fmt: StreamFormat | None,
+        cancel: CancelCheck | None,
+        on_wait: WaitCallback | None,
+        max_anlas: int | None,
+    ) -> tuple[GenerationRequest, BuiltRequest]:
+        request = resolve_seed(request)
+        to_encode = self._count_vibes_to_encode(request)
+        if to_encode:
+            validate_with_pending_vibes(request)  # before paying for any encode
+        if fmt is not None:
+            decoder_for(fmt)  # MsgpackMissingError now, before anything is spent
+        if max_anlas is not None:
+            estimate = estimate_cost(request, tier=self._tier, vibes_to_encode=to_encode)
+            if estimate.total > max_anlas:
+                raise SpendLimitError(
+                    f"NovelAI: this would cost about {estimate.total} Anlas, above the limit of "
+                    f"{max_anlas}; nothing was sent."
+                )
+        request = self._encode_vibes(request, cancel, on_wait)
+        return request, build_generate_request(request, stream=fmt)
+
+    def _paid_ctx(self, request: GenerationRequest, built: BuiltRequest) -> ErrorContext:
+        needed = estimate_cost(request, tier=self._tier).total if self._tier is not None else None
+        return self._ctx(paid=True, needed=built.cost.total if needed is None else needed)
+
+    def _stream(
+        self,
+        request: GenerationRequest,
+        built: BuiltRequest,
+        fmt: StreamFormat,
+        cancel: CancelCheck | None,
+        on_wait: WaitCallback | None,
+    ) -> EventStream:
+        return EventStream(
+            self._transport,
+            self._paid_ctx(request, built),
+            built,
+            fmt=fmt,
+            n_samples=request.settings.n_samples,
+            seed=request.settings.seed,
+            cancel=cancel,
+            on_wait=on_wait,
+        )
+
+    # --- vibes ------------------------------------------------------------------------------
+
+    def _count_vibes_to_encode(self, request: GenerationRequest) -> int:
+        return count_vibes_to_encode(request, self.vibe_store)
+
+    def _encode_vibes(
+        self, request: GenerationRequest, cancel: CancelCheck | None, on_wait: WaitCallback | None
+    ) -> GenerationRequest:
+        def encode(png: bytes, model: str, info: float) -> bytes:
+            return self.encode_vibe(
+                png, model=model, information_extracted=info, cancel=cancel, on_wait=on_wait
+            )
+
+        return encode_missing_vibes(request, self.vibe_store, encode)
+
+    def encode_vibe(
+        self,
+        image: ImageInput,
+        *,
+        model: str,
+        information_extracted: float,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> bytes:
+        """POST /ai/encode-vibe (2 Anlas): the opaque encoding for one image and model."""
+        body = build_encode_vibe_request(
+            image, model=model, information_extracted=information_extracted
+        )
+        ctx = self._ctx(paid=True, needed=2)
+        response = self._send_full("POST", PATH_ENCODE_VIBE, ctx, cancel, on_wait, json=body)
+        if not response.body:
+            raise DecodeError(
+                "NovelAI sent an empty vibe encoding", correlation_id=response.correlation_id
+            )
+        return response.body
+
+    # --- tools ------------------------------------------------------------------------------
+
+    def augment(
+        self,
+        tool: str,
+        image: ImageInput,
+        *,
+        prompt: str | None = None,
+        defry: int | None = None,
+        emotion: str | None = None,
+        emotion_extra: str = "",
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> GenerationResult:
+        """Director tools (/ai/augment-image); bg-removal returns three images."""
+        body = build_augment_request(
+            tool, image, prompt=prompt, defry=defry, emotion=emotion, emotion_extra=emotion_extra
+        )
+        ctx = self._ctx(paid=True)
+        response = self._send_full("POST", PATH_AUGMENT, ctx, cancel, on_wait, json=body)
+        return GenerationResult(
+            self._unzip(response, None), None, None, None, response.correlation_id
+        )
+
+    def upscale(
+        self,
+        image: ImageInput,
+        *,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> GenerationResult:
+        """2× upscale (/ai/upscale, 1-4 Anlas, never free); one image."""
+        body = build_upscale_request(image)
+        ctx = self._ctx(paid=True)
+        response = self._send_full("POST", PATH_UPSCALE, ctx, cancel, on_wait, json=body)
+        return GenerationResult(
+            self._unzip(response, None), None, None, None, response.correlation_id
+        )
+
+    def suggest_tags(
+        self, prompt: str, *, model: str, lang: str = "en", cancel: CancelCheck | None = None
+    ) -> tuple[TagSuggestion, ...]:
+        """Tag completions for the last word of ``prompt`` (free)."""
+        params = {"model": model, "prompt": prompt, "lang": lang}
+        response = self._send_full(
+            "GET", PATH_SUGGEST_TAGS, self._ctx(paid=False), cancel, params=params
+        )
+        wire = SuggestTagsResponse.model_validate(response.json())
+        return tuple(TagSuggestion(t.tag, t.count, t.confidence) for t in wire.tags)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _send_full(
+        self,
+        method: str,
+        path: str,
+        ctx: ErrorContext,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+        **kw: Any,
+    ) -> HttpResponse:
+        response = self._transport.send(method, path, ctx=ctx, cancel=cancel, on_wait=on_wait, **kw)
+        assert isinstance(response, HttpResponse)
+        return response
+
+    @staticmethod
+    def _unzip(response: HttpResponse, seed: int | None) -> tuple[GeneratedImage, ...]:
+        try:
+            entries = read_zip(response.body)
+        except DecodeError as exc:
+            raise DecodeError(
+                f"{exc.message}. {_PROCESSED}", status=response.status,
+                correlation_id=response.correlation_id,
+            ) from exc  # fmt: skip
+        return tuple(
+            GeneratedImage(i, data, None if seed is None else seed + i, name)
+            for i, (name, data) in enumerate(entries)
+        )

@@ -1,0 +1,346 @@
+"""HTTP transport: one keep-alive session, bounded 429 waits, cancellable exchanges, raw streams.
+
+Every exchange runs in a worker thread (``http_worker``) so ``cancel`` is honoured within
+~0.1 s. NovelAI cannot cancel a generation that has started: cancelling only stops *waiting*
+(the generation may still finish and be charged server-side).
+
+Retries: only a 429 (nothing was generated) and a failure to connect (nothing was sent) are
+retried automatically. Anything after the request may have reached NovelAI raises instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import secrets
+import string
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+import urllib3.exceptions as u3
+
+from .errors import DecodeError, NovelAIError
+from .http_errors import (
+    ErrorContext,
+    error_from_exception,
+    error_from_response,
+    failure_kind,
+    nothing_was_sent,
+    parse_retry_after,
+)
+from .http_worker import (
+    CancelCheck,
+    Worker,
+    check_cancel,
+    new_session,
+    sleep_cancellable,
+)
+
+log = logging.getLogger("novelai_core.client")
+
+WaitCallback = Callable[[int, float, str], None]
+STREAM_CHUNK = 64 * 1024
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 180.0)
+_NETWORK_ERRORS = (requests.RequestException, u3.HTTPError, OSError)
+_ID_ALPHABET = string.ascii_letters + string.digits
+BUSY_REASON = "waiting for NovelAI (another generation is running on this account)"
+CONNECT_REASON = "could not reach NovelAI; retrying"
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "NO_RETRY",
+    "CancelCheck",
+    "HttpResponse",
+    "RetryPolicy",
+    "StreamResponse",
+    "Transport",
+    "WaitCallback",
+    "body_kwargs",
+    "check_cancel",
+]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds for automatic retries of 429 answers and failed connects (attempts include the first).
+
+    Delay: Retry-After when NovelAI sends it, else initial_delay·multiplier^(n-1) capped at
+    max_delay, ±jitter. A wait that would pass max_total_seconds is not started.
+    """
+
+    max_attempts: int = 10
+    max_total_seconds: float = 120.0
+    initial_delay: float = 1.0
+    multiplier: float = 2.0
+    max_delay: float = 15.0
+    jitter: float = 0.1
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.max_delay, self.initial_delay * self.multiplier ** max(0, attempt - 1))
+        return max(0.0, delay * (1 + random.uniform(-self.jitter, self.jitter)))
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A complete answer: status, headers (case-insensitive), body and our correlation id."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    correlation_id: str
+
+    def json(self) -> Any:
+        """The body as JSON; DecodeError (with the correlation id) if it is not."""
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise DecodeError(
+                "NovelAI's answer is not JSON",
+                status=self.status,
+                correlation_id=self.correlation_id,
+            ) from exc
+
+
+def body_kwargs(body: dict[str, Any], files: Mapping[str, bytes]) -> dict[str, Any]:
+    """requests arguments: JSON, or multipart (V5 img2img/infill, contract §1) when there are
+    files: a "request" part (filename "blob", application/json) plus one PNG part per file."""
+    if not files:
+        return {"json": body}
+    request_part = json.dumps(body, separators=(",", ":")).encode()
+    parts: dict[str, tuple[str, bytes, str]] = {
+        "request": ("blob", request_part, "application/json")
+    }
+    for name, data in files.items():
+        parts[name] = (name, data, "image/png")
+    return {"files": parts}
+
+
+def new_correlation_id() -> str:
+    """Six random characters, as NovelAI's web app sends in x-correlation-id."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+
+
+class _AttemptFailedError(Exception):
+    """A network exception and whether it happened before any answer arrived."""
+
+    def __init__(self, cause: BaseException, *, answered: bool) -> None:
+        super().__init__(type(cause).__name__)
+        self.cause = cause
+        self.answered = answered
+
+
+def _read1(raw: Any) -> Callable[[int], bytes]:
+    # read1 returns what one recv gives; read(n) would block until n bytes (delaying previews).
+    method = getattr(raw, "read1", None)
+    if method is not None:
+        return method  # type: ignore[no-any-return]
+    return raw._fp.read1  # type: ignore[no-any-return]  # urllib3 < 2.3: http.client's read1
+
+
+class StreamResponse:
+    """A 2xx streaming answer being read by a worker; iterate ``chunks()``, then it closes."""
+
+    def __init__(self, worker: Worker, status: int, headers: Mapping[str, str], cid: str) -> None:
+        self._worker = worker
+        self.status = status
+        self.headers = headers
+        self.correlation_id = cid
+
+    def chunks(self, cancel: CancelCheck | None) -> Iterator[bytes]:
+        """Body chunks as they arrive; _AttemptFailedError on a broken body; CancelledError."""
+        try:
+            while True:
+                kind, value = self._worker.get(cancel)
+                if kind == "end":
+                    return
+                yield value
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close promptly (also mid-stream): the socket is shut down, not drained."""
+        self._worker.abort()
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    path: str
+    headers: dict[str, str]
+    stream: bool
+    kwargs: dict[str, Any]
+
+
+class Transport:
+    """Sends requests to one base URL with auth, timeouts, retries, cancel and error mapping."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: requests.Session | None,
+        timeout: tuple[float, float],
+        retry: RetryPolicy,
+        user_agent: str,
+        token: Callable[[], str],
+    ) -> None:
+        self.base_url = base_url
+        self.session = session if session is not None else new_session()
+        self.timeout = timeout
+        self.retry = retry
+        self.user_agent = user_agent
+        self._token = token
+
+    def _headers(self, cid: str, auth: bool) -> dict[str, str]:
+        headers = {
+            "User-Agent": self.user_agent,
+            "x-correlation-id": cid,
+            "x-initiated-at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        }
+        if auth:
+            headers["Authorization"] = f"Bearer {self._token()}"
+        return headers
+
+    def _open(self, call: _Call) -> Any:
+        try:
+            return self.session.request(
+                call.method,
+                self.base_url + call.path,
+                headers=call.headers,
+                timeout=self.timeout,
+                stream=True,
+                allow_redirects=False,
+                **call.kwargs,
+            )
+        except _NETWORK_ERRORS as exc:
+            raise _AttemptFailedError(exc, answered=False) from exc
+
+    def _exchange(self, w: Worker, call: _Call) -> None:
+        response = self._open(call)
+        w.response = response
+        if call.stream and 200 <= response.status_code < 300:
+            w.items.put(("open", response))
+            read = _read1(response.raw)
+            while True:
+                try:
+                    data = read(STREAM_CHUNK)
+                except _NETWORK_ERRORS as exc:
+                    raise _AttemptFailedError(exc, answered=True) from exc
+                if not data:
+                    w.items.put(("end", None))
+                    return
+                w.items.put(("data", data))
+        try:
+            body = response.raw.read(decode_content=True)
+        except _NETWORK_ERRORS as exc:
+            response.close()
+            raise _AttemptFailedError(exc, answered=True) from exc
+        w.items.put(("done", body))
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        ctx: ErrorContext,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+        auth: bool = True,
+        stream: bool = False,
+        retry: RetryPolicy | None = None,
+        **kw: Any,
+    ) -> HttpResponse | StreamResponse:
+        """One logical request, with bounded 429/connect retries; 2xx or a typed error."""
+        policy = retry or self.retry
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            cid = new_correlation_id()
+            actx = replace(ctx, correlation_id=cid, path=path)
+            check_cancel(cancel)
+            call = _Call(method, path, self._headers(cid, auth), stream, kw)  # token checked here
+            try:
+                result = self._attempt(call, cancel)
+            except _AttemptFailedError as failure:
+                # A GET is free and idempotent: resend it unless it already waited a full timeout.
+                retryable = nothing_was_sent(failure.cause) or (
+                    method == "GET" and failure_kind(failure.cause) != "timeout"
+                )
+                delay = self._next_delay(policy, attempt, started, None) if retryable else None
+                if delay is None:
+                    raise self._exc_error(failure, actx) from failure.cause
+                self._wait(attempt, delay, CONNECT_REASON, cancel, on_wait)
+                continue
+            if result.status == 429 and isinstance(result, HttpResponse):
+                after = parse_retry_after(result.headers.get("retry-after"))
+                delay = self._next_delay(policy, attempt, started, after)
+                if delay is not None:
+                    self._wait(attempt, delay, BUSY_REASON, cancel, on_wait)
+                    continue
+                spent = time.monotonic() - started
+                note = (
+                    f" Gave up after {attempt} attempts over {spent:.0f} s." if attempt > 1 else ""
+                )
+                raise error_from_response(
+                    result.status, result.headers, result.body, actx, gave_up=note
+                )
+            if isinstance(result, HttpResponse) and not 200 <= result.status < 300:
+                raise error_from_response(result.status, result.headers, result.body, actx)
+            return result
+
+    def _attempt(self, call: _Call, cancel: CancelCheck | None) -> HttpResponse | StreamResponse:
+        t0 = time.monotonic()
+        cid = call.headers["x-correlation-id"]
+        worker = Worker(lambda w: self._exchange(w, call))
+        kind, value = worker.get(cancel)
+        response = worker.response
+        assert response is not None  # the worker answers only after it has a response
+        status, headers = response.status_code, response.headers
+        log.debug("%s %s [%s] -> %s in %.3f s", call.method, call.path, cid, status,
+                  time.monotonic() - t0)  # fmt: skip
+        if kind == "open":
+            return StreamResponse(worker, status, headers, cid)
+        return HttpResponse(status, headers, value, cid)
+
+    @staticmethod
+    def _next_delay(
+        policy: RetryPolicy, attempt: int, started: float, retry_after: float | None
+    ) -> float | None:
+        if attempt >= policy.max_attempts:
+            return None
+        delay = retry_after if retry_after is not None else policy.backoff(attempt)
+        if time.monotonic() - started + delay > policy.max_total_seconds:
+            return None
+        return delay
+
+    def _wait(self, attempt: int, delay: float, reason: str, cancel: CancelCheck | None,
+              on_wait: WaitCallback | None) -> None:  # fmt: skip
+        log.info("NovelAI: %s; retry %d in %.1f s", reason, attempt, delay)
+        if on_wait is not None:
+            on_wait(attempt, delay, reason)
+        sleep_cancellable(delay, cancel)
+
+    def _exc_error(self, failure: _AttemptFailedError, ctx: ErrorContext) -> NovelAIError:
+        phase = "while receiving the answer" if failure.answered else "before NovelAI answered"
+        host = self.base_url.split("://", 1)[-1]
+        return error_from_exception(
+            failure.cause, ctx, host=host, phase=phase, read_timeout=self.timeout[1]
+        )
+
+    def stream_error(self, failure: _AttemptFailedError, ctx: ErrorContext) -> NovelAIError:
+        """Typed error for a stream body that broke while being read."""
+        return self._exc_error(failure, ctx)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+StreamBroken = _AttemptFailedError
