@@ -40,24 +40,21 @@ class GenerationProgress:
 
     def on_preview(self, preview: Any) -> None:
         """One intermediate image: advance the bar and show the JPEG as the node's preview."""
-        sample = int(getattr(preview, "sample", 0))
-        step = int(getattr(preview, "step", 0))
+        sample, step = int(preview.sample), int(preview.step)
         self._done[sample] = max(self._done.get(sample, 0), min(step + 1, self.steps))
         if self._bar is None:
             return
         image = None
-        data = getattr(preview, "jpeg", None) or getattr(preview, "image", None)
-        if isinstance(data, bytes | bytearray):
-            try:
-                image = decode_image(bytes(data))
-            except Exception:  # a broken preview frame must not fail the generation
-                _log.debug("could not decode a NovelAI preview", exc_info=True)
+        try:
+            image = decode_image(preview.jpeg)
+        except Exception:  # a broken preview frame must not fail the generation
+            _log.debug("could not decode a NovelAI preview", exc_info=True)
         preview_arg = ("JPEG", image, self._preview_size) if image is not None else None
         self._bar.update_absolute(self.value, self.total, preview_arg)
 
     def on_wait(self, attempt: int, delay: float, reason: str) -> None:
-        """The client waits out a 429 (one generation at a time per account): say so."""
-        self.text(f"NovelAI: {WAITING_TEXT}; retry {attempt} in {delay:.0f} s")
+        """The client waits (429: one generation at a time per account): say so under the node."""
+        self.text(f"NovelAI: {reason or WAITING_TEXT} (try {attempt + 1} in {delay:.0f} s)")
 
     def finish(self) -> None:
         if self._bar is not None:

@@ -1,0 +1,179 @@
+"""Every example workflow runs through the nodes against the simulator, and NovelAI receives
+what the graph says: model, size, seed, prompt, characters, source, vibes, references."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import torch
+
+from novelai_core.capabilities import inpainting_capability
+from novelai_core.constants import PATH_GENERATE_STREAM, SIZE_PRESETS, grid_center
+from tests.comfy_harness import WORKFLOWS_DIR, Executor, load_pack, load_workflow, widget_names
+from tests.conftest import SIM_TOKEN
+
+PACK = load_pack()
+MAPPINGS = PACK.NODE_CLASS_MAPPINGS
+WORKFLOWS = sorted(p.name for p in WORKFLOWS_DIR.glob("*.json"))
+SOURCE_ACTIONS = {"NovelAI_Img2Img": "img2img", "NovelAI_Inpaint": "infill"}
+
+
+@pytest.fixture
+def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
+    """The simulator, with the environment pointing the nodes' client at it."""
+    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
+    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
+    yield simulator
+
+
+class Saved:
+    """Stand-in of ComfyUI's SaveImage / PreviewImage: keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.images: list[torch.Tensor] = []
+
+    def __call__(self, images: torch.Tensor) -> tuple[()]:
+        self.images.append(images)
+        return ()
+
+
+def _executor(saved: Saved) -> Executor:
+    return Executor(MAPPINGS, {"SaveImage": saved, "PreviewImage": saved})
+
+
+def _widgets(node: dict[str, Any]) -> dict[str, Any]:
+    names = widget_names(MAPPINGS[node["type"]])
+    return {n: v for n, v in zip(names, node["widgets_values"], strict=True) if n is not None}
+
+
+def _upstream(workflow: dict[str, Any], node: dict[str, Any], name: str) -> dict[str, Any] | None:
+    link_id = next((i["link"] for i in node["inputs"] if i["name"] == name), None)
+    if link_id is None:
+        return None
+    origin = next(link[1] for link in workflow["links"] if link[0] == link_id)
+    return next(n for n in workflow["nodes"] if n["id"] == origin)
+
+
+def _chain(workflow: dict[str, Any], node: dict[str, Any] | None, name: str) -> list[dict]:
+    """The nodes of a chain (characters, vibes, references) from first to last."""
+    out: list[dict[str, Any]] = []
+    while node is not None:
+        out.insert(0, node)
+        node = _upstream(workflow, node, name)
+    return out
+
+
+def _check_tensor(images: torch.Tensor, width: int, height: int) -> None:
+    assert images.dtype == torch.float32 and images.device.type == "cpu"
+    assert images.dim() == 4 and images.shape[1:] == (height, width, 3)
+    assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
+    assert float(images.std()) > 0.01  # a real picture, never a blank placeholder
+
+
+def _expect_body(workflow: dict[str, Any], node: dict[str, Any], body: dict[str, Any]) -> None:
+    w = _widgets(node)
+    params = body["parameters"]
+    width, height = SIZE_PRESETS[w["size"]] if w["size"] != "Custom" else (w["width"], w["height"])
+    source = _upstream(workflow, node, "source")
+    model = w["model"]
+    if source is not None and source["type"] == "NovelAI_Inpaint":
+        model = inpainting_capability(model).id
+    assert (body["model"], params["width"], params["height"]) == (model, width, height)
+    assert (params["seed"], params["steps"], params["n_samples"]) == (
+        w["seed"],
+        w["steps"],
+        w["samples"],
+    )
+    prompt_text = _widgets(_upstream(workflow, node, "prompt"))["prompt"]
+    assert body["input"].startswith(prompt_text)
+    assert body["action"] == (SOURCE_ACTIONS[source["type"]] if source else "generate")
+
+    characters = [
+        _widgets(c) for c in _chain(workflow, _upstream(workflow, node, "characters"), "characters")
+    ]
+    captions = params.get("v4_prompt", {}).get("caption", {}).get("char_captions", [])
+    assert [c["char_caption"] for c in captions] == [c["prompt"] for c in characters]
+    for caption, character in zip(captions, characters, strict=True):
+        x, y = grid_center(character["position"])
+        assert caption["centers"] == [{"x": x, "y": y}]
+
+    refs = [
+        _widgets(r)
+        for r in _chain(
+            workflow, _upstream(workflow, node, "character_references"), "character_references"
+        )
+    ]
+    descriptions = params.get("director_reference_descriptions", [])
+    assert [d["caption"]["base_caption"] for d in descriptions] == [r["mode"] for r in refs]
+    assert params.get("director_reference_strength_values", []) == [r["strength"] for r in refs]
+
+    vibes = [_widgets(v) for v in _chain(workflow, _upstream(workflow, node, "vibes"), "vibes")]
+    assert params.get("reference_strength_multiple", []) == [v["strength"] for v in vibes]
+    assert len(params.get("reference_image_multiple", [])) == len(vibes)
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_the_example_workflow_runs_against_the_simulator_and_sends_what_the_graph_says(
+    name: str, sim: Any
+) -> None:
+    workflow = load_workflow(name)
+    saved = Saved()
+    run = _executor(saved).run(workflow)
+
+    generate_nodes = [
+        next(n for n in workflow["nodes"] if n["id"] == node_id)
+        for node_id in run.executed
+        if next(n for n in workflow["nodes"] if n["id"] == node_id)["type"] == "NovelAI_Generate"
+    ]
+    bodies = sim.requests_seen(PATH_GENERATE_STREAM)
+    assert generate_nodes and len(bodies) == len(generate_nodes)
+    for node, body in zip(generate_nodes, bodies, strict=True):
+        _expect_body(workflow, node, body)
+        images, mask, seed, metadata = run.outputs[node["id"]]
+        params = body["parameters"]
+        _check_tensor(images, params["width"], params["height"])
+        assert mask.shape == images.shape[:3] and mask.dtype == torch.float32
+        assert seed == params["seed"] and f'"seed": {seed}' in metadata
+    assert saved.images, "the workflow ends in a SaveImage/PreviewImage"
+    for images in saved.images:
+        assert images.dtype == torch.float32 and images.shape[-1] == 3
+
+
+def test_every_shipped_workflow_is_covered() -> None:
+    wanted = {"txt2img", "multi_character", "character_reference", "vibe", "img2img", "inpaint"}
+    assert {n.removeprefix("novelai_").removesuffix(".json") for n in WORKFLOWS} >= wanted
+
+
+def test_the_inpaint_example_repaints_the_transparent_background_of_a_v5_image(sim: Any) -> None:
+    workflow = load_workflow("novelai_inpaint.json")
+    run = _executor(Saved()).run(workflow)
+    first = next(n for n in workflow["nodes"] if n["type"] == "NovelAI_Generate")
+    _, mask, _, _ = run.outputs[first["id"]]
+    # V5 transparency: alpha → MASK, 1 where transparent (the background), 0 on the subject.
+    assert float(mask.max()) == 1.0 and float(mask.min()) == 0.0
+    infill = sim.requests_seen(PATH_GENERATE_STREAM)[-1]
+    assert infill["action"] == "infill" and infill["model"] == "nai-diffusion-5-full-inpainting"
+
+
+def test_a_fixed_seed_requeue_hits_the_cache_and_sends_nothing(sim: Any) -> None:
+    workflow = load_workflow("novelai_txt2img.json")
+    executor = _executor(Saved())
+    first = executor.run(workflow)
+    sent = sim.stats()["requests"].get(PATH_GENERATE_STREAM, 0)
+    again = executor.run(workflow)
+    assert sent == 1 and again.executed == []
+    assert sim.stats()["requests"].get(PATH_GENERATE_STREAM, 0) == sent
+    generate = next(n for n in workflow["nodes"] if n["type"] == "NovelAI_Generate")
+    assert torch.equal(again.outputs[generate["id"]][0], first.outputs[generate["id"]][0])
+
+    names = widget_names(MAPPINGS["NovelAI_Generate"])
+    seed = generate["widgets_values"][names.index("seed")]
+    generate["widgets_values"][names.index("seed")] = seed + 1  # what "increment" does
+    changed = executor.run(workflow)
+    assert generate["id"] in changed.executed
+    assert sim.stats()["requests"][PATH_GENERATE_STREAM] == sent + 1
+    assert sim.requests_seen(PATH_GENERATE_STREAM)[-1]["parameters"]["seed"] == seed + 1
