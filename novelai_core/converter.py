@@ -208,7 +208,10 @@ def _preset_fields(request: GenerationRequest, cap: ModelCapability) -> dict[str
         return {"quality_toggle": p.quality, "uc_preset": uc_index}
     # params_version 4 (V5): preset ids + tag hints; disputed types, see wire.py.
     return {
-        "quality_preset_id": p.quality_preset or cap.quality_preset_names[0],
+        # Public V5 clients send the preset name, and "none" when quality tags are off.
+        "quality_preset_id": (p.quality_preset or cap.quality_preset_names[0])
+        if p.quality
+        else "none",
         "uc_preset_id": p.uc_preset,
         "tag_hint_qt": p.quality,
         "tag_hint_uc_preset": uc_index,

@@ -166,6 +166,22 @@ def test_quality_off_leaves_the_prompt_untouched() -> None:
     assert body["parameters"]["qualityToggle"] is False
 
 
+def test_quality_off_on_v5_sends_the_none_quality_preset() -> None:
+    request = GenerationRequest(
+        model="nai-diffusion-5-full",
+        prompt=Prompt(text="1girl", quality=False),
+        settings={"seed": 1},
+    )
+    parameters = build_generate_request(request).body["parameters"]
+    assert body_input_unchanged(request)
+    assert parameters["qualityPresetId"] == "none"
+    assert parameters["tag_hint_qt"] is False
+
+
+def body_input_unchanged(request: GenerationRequest) -> bool:
+    return build_generate_request(request).body["input"] == request.prompt.text
+
+
 @pytest.mark.parametrize(
     ("model", "text", "uc_preset", "starts_with_nsfw"),
     [
