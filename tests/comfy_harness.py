@@ -45,6 +45,11 @@ def load_pack(module_name: str = PACK_MODULE_NAME) -> types.ModuleType:
     return module
 
 
+def pack_module(relative: str) -> types.ModuleType:
+    """A submodule of the loaded pack, e.g. "novelai_core.errors" (the pack's own copy)."""
+    return importlib.import_module(f"{load_pack().__name__}.{relative}")
+
+
 # ---------------------------------------------------------------- stand-ins of ComfyUI's runtime
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.comfy_harness import load_pack
+from tests.comfy_harness import load_pack, pack_module
 
 PACK = load_pack()
 NODES = PACK.NODE_CLASS_MAPPINGS
@@ -169,7 +169,7 @@ def test_fitting_a_source_returns_a_new_source_and_keeps_the_original() -> None:
     ],
 )
 def test_the_spend_guard_allows_up_to_its_limit(guard: str, total: int, allowed: bool) -> None:
-    SpendLimitError = PACK.novelai_core.errors.SpendLimitError  # noqa: N806 - a class
+    SpendLimitError = pack_module("novelai_core.errors").SpendLimitError  # noqa: N806 - a class
 
     estimate = type("Estimate", (), {"total": total})()
     if allowed:
