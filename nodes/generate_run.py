@@ -42,39 +42,46 @@ def run_generation(
 ) -> tuple[Any, Any, int, str]:
     """Everything after the request is built; returns the node's four outputs."""
     from ..novelai_core.errors import CancelledError
-    from .session import get_client
 
     check_locally(request)
+    try:
+        result = _send(request, guard=guard, stream=stream, node_id=node_id)
+    except CancelledError as exc:
+        comfy_compat.raise_interrupted(exc)
+    return outputs(result, request.settings.seed)
+
+
+def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any:
+    """Tier → estimate → spend guard → generate, every wait cancellable by ComfyUI's Cancel."""
+    from ..novelai_core.errors import CancelledError
+    from .session import get_client
+
+    cancelled = GenerationProgress.cancelled
     client = get_client()
-    tier = client.subscription(cancel=GenerationProgress.cancelled).tier
-    # vibes_to_encode left to the client: it knows which encodings its vibe store holds.
+    tier = client.subscription(cancel=cancelled).tier
+    # vibes_to_encode is left to the client: it knows which encodings its vibe store holds.
     estimate = client.estimate(request, tier=tier)
     spend_guard.check_spend(estimate, guard, tier)
-
-    settings = request.settings
     progress = GenerationProgress(
-        steps=settings.steps or 1,
-        samples=settings.n_samples,
+        steps=request.settings.steps or 1,
+        samples=request.settings.n_samples,
         node_id=node_id,
         cost_text=spend_guard.describe(int(estimate.total)),
     )
     progress.start()
-    try:
-        if GenerationProgress.cancelled():
-            raise CancelledError("NovelAI: cancelled before sending")
-        # The client encodes V4+ vibes (2 Anlas each) and re-checks the limit before paying.
-        result = client.generate(
-            request,
-            stream=stream,
-            on_preview=progress.on_preview if stream else None,
-            cancel=GenerationProgress.cancelled,
-            on_wait=progress.on_wait,
-            max_anlas=spend_guard.LIMITS[guard],
-        )
-    except CancelledError as exc:
-        comfy_compat.raise_interrupted(exc)
+    if cancelled():
+        raise CancelledError("NovelAI: cancelled before sending")
+    # The client encodes V4+ vibes (2 Anlas each) and re-checks the limit before paying.
+    result = client.generate(
+        request,
+        stream=stream,
+        on_preview=progress.on_preview if stream else None,
+        cancel=cancelled,
+        on_wait=progress.on_wait,
+        max_anlas=spend_guard.LIMITS[guard],
+    )
     progress.finish()
-    return outputs(result, settings.seed)
+    return result
 
 
 def outputs(result: Any, seed: int) -> tuple[Any, Any, int, str]:

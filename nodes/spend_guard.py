@@ -23,7 +23,8 @@ TOOLTIP: Final = (
 
 
 def describe(total: int) -> str:
-    return "free" if total == 0 else f"{total} Anlas"
+    """The estimate as progress text shows it."""
+    return "0 Anlas (free)" if total == 0 else f"{total} Anlas"
 
 
 def check_spend(estimate: Any, guard: str, tier: int | None) -> None:
