@@ -54,7 +54,10 @@ class GenerationProgress:
 
     def on_wait(self, attempt: int, delay: float, reason: str) -> None:
         """The client waits (429: one generation at a time per account): say so under the node."""
-        self.text(f"NovelAI: {reason or WAITING_TEXT} (try {attempt + 1} in {delay:.0f} s)")
+        self.text(
+            f"NovelAI: {reason or WAITING_TEXT} (try {attempt + 1} in {delay:.0f} s); "
+            f"estimated cost {self.cost_text}"
+        )
 
     def finish(self) -> None:
         if self._bar is not None:
