@@ -1,0 +1,58 @@
+"""Shared pieces for the client tests: small requests, a fast retry policy, a cancel flag."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from novelai_core.client import NovelAIClient
+from novelai_core.models.user import GenerationRequest, GenerationSettings, Prompt
+from novelai_core.simulator import Simulator
+from novelai_core.transport import RetryPolicy
+
+V45 = "nai-diffusion-4-5-full"
+V5 = "nai-diffusion-5-full"
+FAST_RETRY = RetryPolicy(max_attempts=4, max_total_seconds=5, initial_delay=0.02, max_delay=0.05)
+# Short read timeout so hang faults end quickly; connect timeout for loopback.
+SHORT_TIMEOUT = (2.0, 1.0)
+
+
+def small_request(
+    model: str = V45, *, samples: int = 1, steps: int = 6, seed: int | None = 1234, **extra: object
+) -> GenerationRequest:
+    settings = GenerationSettings(width=256, height=384, steps=steps, n_samples=samples, seed=seed)
+    return GenerationRequest(
+        model=model, prompt=Prompt(text="1girl, smile"), settings=settings, **extra
+    )
+
+
+def client_for(sim: Simulator, **options: object) -> NovelAIClient:
+    options.setdefault("retry", FAST_RETRY)
+    options.setdefault("timeout", SHORT_TIMEOUT)
+    return NovelAIClient(sim.token, base_url=sim.url, **options)  # type: ignore[arg-type]
+
+
+def requests_to(sim: Simulator, path: str) -> int:
+    return int(sim.stats()["requests"].get(path, 0))
+
+
+class CancelAfter:
+    """A cancel hook that turns true ``delay`` seconds after ``start()``; records when."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.flag = threading.Event()
+        self.fired_at: float | None = None
+
+    def start(self) -> CancelAfter:
+        def fire() -> None:
+            self.fired_at = time.monotonic()
+            self.flag.set()
+
+        timer = threading.Timer(self.delay, fire)
+        timer.daemon = True
+        timer.start()
+        return self
+
+    def __call__(self) -> bool:
+        return self.flag.is_set()

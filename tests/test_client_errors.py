@@ -1,0 +1,208 @@
+"""Every error class, from real simulator answers where the simulator produces them."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from novelai_core.client import NovelAIClient
+from novelai_core.constants import PATH_GENERATE, PATH_SUBSCRIPTION
+from novelai_core.errors import (
+    AuthenticationError,
+    DecodeError,
+    InputError,
+    InsufficientAnlasError,
+    InvalidRequestError,
+    NovelAIConnectionError,
+    NovelAIError,
+    NovelAITimeoutError,
+    RateLimitError,
+    ServerError,
+    SpendLimitError,
+    StreamError,
+)
+from novelai_core.http_errors import ErrorContext, error_from_response, parse_retry_after
+from novelai_core.simulator import Simulator
+from novelai_core.transport import RetryPolicy
+from tests.client_helpers import FAST_RETRY, client_for, requests_to, small_request
+
+CTX = ErrorContext(correlation_id="abc123", path=PATH_GENERATE, paid=True)
+
+
+def _map(status: int, body: bytes, content_type: str = "application/json") -> NovelAIError:
+    headers = CaseInsensitiveDict({"Content-Type": content_type})
+    return error_from_response(status, headers, body, CTX)
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, InvalidRequestError),
+        (401, AuthenticationError),
+        (402, InsufficientAnlasError),
+        (404, InvalidRequestError),
+        (409, InvalidRequestError),
+        (413, InvalidRequestError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+        (520, ServerError),
+    ],
+)
+def test_each_status_maps_to_its_error_class_with_status_message_and_correlation_id(
+    status: int, cls: type[NovelAIError]
+) -> None:
+    error = _map(status, b'{"statusCode": %d, "message": "the server says why"}' % status)
+    assert type(error) is cls
+    assert error.status == status
+    assert error.correlation_id == "abc123"
+    assert "abc123" in str(error)
+    if status != 402:
+        assert error.server_message == "the server says why"
+        assert "the server says why" in str(error)
+
+
+def test_a_paid_5xx_says_it_was_not_resent() -> None:
+    assert "not resent" in str(_map(500, b'{"message": "Internal Server Error"}'))
+
+
+def test_an_html_error_page_is_summarised_by_its_title_not_dumped() -> None:
+    page = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+    page += b"cloudflare " + b"x" * 5000 + b"</body></html>"
+    error = _map(403, page, "text/html")
+    assert "Just a moment..." in str(error)
+    assert "Cloudflare" in str(error)
+    assert len(str(error)) < 300
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_a_wrong_token_is_an_authentication_error(simulator: Simulator) -> None:
+    client = NovelAIClient("pst-wrong-token-0000", base_url=simulator.url)
+    with pytest.raises(AuthenticationError) as info:
+        client.subscription()
+    assert info.value.status == 401
+    assert "pst-…0000 from argument" in str(info.value)
+
+
+def test_not_enough_anlas_says_how_much_is_needed_and_the_balance(simulator: Simulator) -> None:
+    simulator.set_tier(0)
+    simulator.set_balance(None, 3)
+    client = client_for(simulator)
+    request = small_request(steps=28, samples=2)
+    with pytest.raises(InsufficientAnlasError) as info:
+        client.generate(request)
+    error = info.value
+    assert error.status == 402
+    assert error.balance == 3
+    assert error.needed == client.estimate(request, tier=0).total
+    assert str(error).startswith(f"NovelAI: not enough Anlas (this needs about {error.needed}, ")
+    assert "balance 3" in str(error)
+
+
+def test_a_429_then_success_waits_and_returns_the_images(simulator: Simulator) -> None:
+    simulator.set_fault("concurrent_429", count=2)
+    waits: list[tuple[int, float, str]] = []
+    result = client_for(simulator).generate(small_request(), on_wait=lambda *a: waits.append(a))
+    assert len(result.images) == 1
+    assert [attempt for attempt, _, _ in waits] == [1, 2]
+    assert all("another generation" in reason for _, _, reason in waits)
+    assert requests_to(simulator, PATH_GENERATE) == 3
+
+
+def test_429_retries_are_bounded_in_attempts(simulator: Simulator) -> None:
+    simulator.set_fault("concurrent_429", count=None)
+    with pytest.raises(RateLimitError, match="Concurrent generation is locked") as info:
+        client_for(simulator).generate(small_request())
+    assert "Gave up after 4 attempts" in str(info.value)
+    assert requests_to(simulator, PATH_GENERATE) == FAST_RETRY.max_attempts
+
+
+def test_429_retries_are_bounded_in_total_time_honouring_retry_after(simulator: Simulator) -> None:
+    # The Cloudflare page says Retry-After: 1; a 0.5 s budget must not start that wait.
+    simulator.set_fault("cloudflare_429", count=None)
+    policy = RetryPolicy(max_attempts=10, max_total_seconds=0.5, initial_delay=0.01)
+    with pytest.raises(RateLimitError) as info:
+        client_for(simulator, retry=policy).generate(small_request())
+    assert info.value.retry_after == 1.0
+    assert "HTML page from Cloudflare" in str(info.value)
+    assert requests_to(simulator, PATH_GENERATE) == 1
+
+
+def test_a_server_400_is_an_invalid_request_error(simulator: Simulator) -> None:
+    client = client_for(simulator)
+    body = {"input": "x", "model": "nai-diffusion-5-curated-inpainting", "action": "generate"}
+    with pytest.raises(InvalidRequestError, match="doesn't exist") as info:
+        client._transport.send("POST", PATH_GENERATE, ctx=ErrorContext(), json=body)
+    assert info.value.status == 400
+
+
+@pytest.mark.parametrize("fault", ["http_500", "http_502", "http_503"])
+def test_a_5xx_is_a_server_error_and_is_never_resent(simulator: Simulator, fault: str) -> None:
+    simulator.set_fault(fault)
+    with pytest.raises(ServerError):
+        client_for(simulator).generate(small_request())
+    assert requests_to(simulator, PATH_GENERATE) == 1
+
+
+def test_a_refused_connection_is_retried_within_bounds_then_reported() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = NovelAIClient("pst-token-for-refused-1", base_url=f"http://127.0.0.1:{port}",
+                           retry=FAST_RETRY)  # fmt: skip
+    waits: list[tuple[int, float, str]] = []
+    with pytest.raises(NovelAIConnectionError, match="nothing was sent"):
+        client.generate(small_request(), on_wait=lambda *a: waits.append(a))
+    assert len(waits) == FAST_RETRY.max_attempts - 1
+
+
+def test_a_hanging_answer_is_a_timeout_and_is_not_resent(simulator: Simulator) -> None:
+    simulator.set_fault("hang")
+    with pytest.raises(NovelAITimeoutError, match="not resent"):
+        client_for(simulator).generate(small_request())
+    assert requests_to(simulator, PATH_GENERATE) == 1
+
+
+def test_a_broken_zip_is_a_decode_error(simulator: Simulator) -> None:
+    simulator.set_fault("truncated_zip")
+    with pytest.raises(DecodeError, match="damaged or truncated") as info:
+        client_for(simulator).generate(small_request())
+    assert info.value.correlation_id
+
+
+def test_an_error_event_inside_a_stream_is_a_stream_error(simulator: Simulator) -> None:
+    simulator.set_fault("stream_error_event")
+    with pytest.raises(StreamError, match="internal error") as info:
+        client_for(simulator).generate(small_request(), stream=True)
+    assert info.value.status == 200
+
+
+def test_input_errors_are_raised_before_any_request(simulator: Simulator) -> None:
+    client = client_for(simulator)
+    with pytest.raises(InputError):
+        client.generate(small_request(model="no-such-model"))
+    bad_size = small_request().model_copy(
+        update={"settings": small_request().settings.model_copy(update={"width": 250})}
+    )
+    with pytest.raises(InputError):
+        client.generate(bad_size)
+    assert simulator.stats()["requests"] == {}
+
+
+def test_a_spend_limit_stops_the_request_before_it_is_sent(simulator: Simulator) -> None:
+    simulator.set_tier(0)
+    client = client_for(simulator)
+    client.subscription()  # the tier is now known
+    with pytest.raises(SpendLimitError, match="nothing was sent"):
+        client.generate(small_request(samples=2), max_anlas=1)
+    assert requests_to(simulator, PATH_GENERATE) == 0
+    assert requests_to(simulator, PATH_SUBSCRIPTION) == 1
