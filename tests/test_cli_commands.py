@@ -1,0 +1,152 @@
+"""The CLI's network commands (generate, balance, demo), called through their handlers."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from novelai_core.cli import add_generate_arguments
+from novelai_core.cli_commands import (
+    EXIT_FAILURE,
+    EXIT_INPUT,
+    EXIT_OK,
+    add_client_commands,
+    add_generate_options,
+    run_generate,
+)
+from novelai_core.metadata import read_text_chunks
+from novelai_core.simulator import Simulator
+from tests.conftest import SIM_TOKEN
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    """A parser wired like cli.py will wire these commands."""
+    parser = argparse.ArgumentParser(prog="novelai_core")
+    commands = parser.add_subparsers(dest="command", required=True)
+    generate = commands.add_parser("generate")
+    add_generate_arguments(generate)
+    add_generate_options(generate)
+    generate.set_defaults(handler=run_generate)
+    add_client_commands(commands)
+    return parser.parse_args(argv)
+
+
+def _run(argv: Sequence[str]) -> int:
+    args = _parse(argv)
+    return int(args.handler(args))
+
+
+@pytest.fixture
+def no_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("NAI_ACCESS_TOKEN", "NOVELAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-here"))
+
+
+SMALL = ["--prompt", "1girl", "--width", "256", "--height", "384", "--steps", "6"]
+
+
+def test_generate_writes_the_original_pngs_and_prints_their_paths(
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    argv = ["generate", *SMALL, "--samples", "2", "--seed", "77", "--out", str(tmp_path)]
+    assert _run([*argv, "--base-url", simulator.url]) == EXIT_OK
+    printed = capsys.readouterr().out.split()
+    assert len(printed) == 2
+    paths = [Path(p) for p in printed]
+    assert [p.name.split("_")[1:] for p in paths] == [["77", "0.png"], ["78", "1.png"]]
+    for path in paths:
+        assert path.parent == tmp_path
+        assert read_text_chunks(path.read_bytes())["Software"] == "NovelAI"
+
+
+def test_generate_with_stream_and_the_base_url_from_the_environment(
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
+    assert _run(["generate", *SMALL, "--stream", "--out", str(tmp_path)]) == EXIT_OK
+    assert len(capsys.readouterr().out.split()) == 1
+    assert simulator.stats()["requests"] == {"/ai/generate-image-stream": 1}
+
+
+def test_generate_without_a_token_fails_in_one_line_and_sends_nothing(
+    simulator: Simulator, no_token: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _run(["generate", *SMALL, "--out", str(tmp_path), "--base-url", simulator.url])
+    err = capsys.readouterr().err
+    assert code == EXIT_FAILURE
+    assert err.count("\n") == 1 and "no API token found" in err and "Traceback" not in err
+    assert simulator.stats()["requests"] == {}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_with_a_wrong_token_fails_without_printing_it(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "pst-cli-canary-token-5e6f7a8b9c0d-XYZW"
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", secret)
+    assert _run(["generate", *SMALL, "--base-url", simulator.url]) == EXIT_FAILURE
+    captured = capsys.readouterr()
+    assert "HTTP 401" in captured.err and "pst-…XYZW" in captured.err
+    assert secret not in captured.err + captured.out
+
+
+def test_bad_input_exits_with_2_before_any_request(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    argv = ["generate", "--prompt", "x", "--width", "250", "--base-url", simulator.url]
+    assert _run(argv) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert simulator.stats()["requests"] == {}
+
+
+def test_balance_prints_tier_and_anlas(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    simulator.set_balance(None, 4321)
+    assert _run(["balance", "--base-url", simulator.url]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "tier: Opus" in out and "anlas: 4321" in out
+    assert SIM_TOKEN not in out
+
+
+def test_demo_works_with_no_account_no_token_and_a_foreign_base_url(
+    no_token: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NAI_IMAGE_BASE_URL", "http://127.0.0.1:9")  # must not be used
+    monkeypatch.chdir(tmp_path)
+    assert _run(["demo"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Wrote 4 images to novelai_demo")
+    written = [tmp_path / line for line in lines[1:]]
+    assert [p.name.split("_")[1] for p in written] == [
+        "txt2img",
+        "characters",
+        "img2img",
+        "img2img",
+    ]
+    assert all(p.is_file() and p.parent.parent == tmp_path / "novelai_demo" for p in written)
+
+
+def test_demo_writes_into_the_given_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(["demo", "--out", str(tmp_path / "here")]) == EXIT_OK
+    assert len(list((tmp_path / "here").glob("*.png"))) == 4
