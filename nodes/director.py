@@ -1,0 +1,222 @@
+"""Director tools nodes (/ai/augment-image): background removal, line art, sketch, colorize,
+emotion and declutter.
+
+Each node sends the FIRST image of its batch, resized the way the web app does
+(``tool_sizes.director_size``: into 1,011,712 … 3,143,728 px, aspect kept), so the cost matches
+the website's: a V3 image at 28 steps for that size, free on Opus at ≤ 1 MP, except background
+removal (3× + 5, never free). The estimate for the account's tier goes through the shared spend
+guard before anything is sent. Outputs come back at the size NovelAI answers with.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Final
+
+from ..novelai_core.constants import EMOTIONS
+from . import spend_guard
+from . import types as t
+
+CATEGORY_DIRECTOR: Final = "NovelAI/director tools"
+DEFRY_MAX: Final = 5
+
+
+def _defry(tooltip: str) -> t.InputSpec:
+    return ("INT", {"default": 0, "min": 0, "max": DEFRY_MAX, "step": 1, "tooltip": tooltip})
+
+
+def _guard() -> t.InputSpec:
+    return t.combo(spend_guard.OPTIONS, spend_guard.FREE_ONLY, spend_guard.TOOLTIP)
+
+
+def augment(tool: str, image: Any, guard: str, unique_id: Any, **options: Any) -> tuple[Any, ...]:
+    """Send the first image of ``image`` to one Director tool; the images and their masks."""
+    from ..novelai_core.cost import augment_cost
+    from ..novelai_core.tool_sizes import director_size
+    from .tensors import images_to_tensors
+    from .tool_run import first_image, node_id, run_paid_tool
+
+    source = first_image(image)
+    width, height = director_size(*source.size)
+    if source.size != (width, height):
+        from PIL import Image
+
+        source = source.resize((width, height), Image.Resampling.LANCZOS)
+
+    def send(client: Any, cancel: Any, on_wait: Any) -> Any:
+        return client.augment(tool, source, cancel=cancel, on_wait=on_wait, **options)
+
+    result = run_paid_tool(
+        what=tool,
+        cost=lambda tier: augment_cost(tool, width, height, tier=tier),
+        guard=guard,
+        node_id=node_id(unique_id),
+        send=send,
+    )
+    return tuple(images_to_tensors([img.image]) for img in result.images)
+
+
+class _DirectorTool:
+    """Shared shape of the one-image tools: image and spend guard in, one IMAGE out."""
+
+    TOOL: ClassVar[str]
+    CATEGORY = CATEGORY_DIRECTOR
+    FUNCTION = "run"
+    RETURN_TYPES: tuple[str, ...] = ("IMAGE",)
+    RETURN_NAMES: tuple[str, ...] = ("image",)
+    OUTPUT_TOOLTIPS: tuple[str, ...] = ("NovelAI's result, at the size NovelAI sent it.",)
+
+    @classmethod
+    def _required(cls) -> dict[str, t.InputSpec]:
+        return {"image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP)}
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {**cls._required(), "spend_guard": _guard()},
+            "hidden": {"unique_id": "UNIQUE_ID"},
+        }
+
+    def run(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any, ...]:
+        outputs = augment(self.TOOL, image, spend_guard, unique_id)
+        return (outputs[0][0],)
+
+
+class NovelAILineArt(_DirectorTool):
+    """Director tool: line art."""
+
+    TOOL = "lineart"
+    DESCRIPTION = (
+        "NovelAI Director tool 'Line Art': turns the image into clean line art. The image is "
+        "sent at the web app's size (about 1 MP or more); free on Opus up to 1 MP."
+    )
+
+
+class NovelAISketch(_DirectorTool):
+    """Director tool: sketch."""
+
+    TOOL = "sketch"
+    DESCRIPTION = (
+        "NovelAI Director tool 'Sketch': turns the image into a rough pencil sketch. Sent at "
+        "the web app's size (about 1 MP or more); free on Opus up to 1 MP."
+    )
+
+
+class NovelAIDeclutter(_DirectorTool):
+    """Director tool: declutter (optionally keeping speech bubbles)."""
+
+    TOOL = "declutter"
+    DESCRIPTION = (
+        "NovelAI Director tool 'Declutter': removes text, speech bubbles and clutter. With "
+        "keep_speech_bubbles on, bubbles stay (the 'declutter-keep-bubbles' tool). Free on Opus "
+        "up to 1 MP."
+    )
+
+    @classmethod
+    def _required(cls) -> dict[str, t.InputSpec]:
+        return {
+            **super()._required(),
+            "keep_speech_bubbles": t.boolean(
+                "Keep speech bubbles (NovelAI's 'declutter-keep-bubbles' tool).", False
+            ),
+        }
+
+    def run(  # type: ignore[override]
+        self, *, image: Any, keep_speech_bubbles: bool, spend_guard: str, unique_id: Any = None
+    ) -> tuple[Any, ...]:
+        tool = "declutter-keep-bubbles" if keep_speech_bubbles else "declutter"
+        return (augment(tool, image, spend_guard, unique_id)[0][0],)
+
+
+class NovelAIColorize(_DirectorTool):
+    """Director tool: colorize, guided by an optional prompt."""
+
+    TOOL = "colorize"
+    DESCRIPTION = (
+        "NovelAI Director tool 'Colorize': colours a sketch or line art, guided by an optional "
+        "prompt (e.g. 'red hair, blue dress'). defry 0 follows the prompt most; 5 least. Free "
+        "on Opus up to 1 MP."
+    )
+
+    @classmethod
+    def _required(cls) -> dict[str, t.InputSpec]:
+        return {
+            **super()._required(),
+            "prompt": t.text("Optional colours and details to aim for, as tags."),
+            "defry": _defry("0..5: how strongly the result departs from the source (0 = most)."),
+        }
+
+    def run(  # type: ignore[override]
+        self, *, image: Any, prompt: str, defry: int, spend_guard: str, unique_id: Any = None
+    ) -> tuple[Any, ...]:
+        outputs = augment(self.TOOL, image, spend_guard, unique_id, prompt=prompt, defry=defry)
+        return (outputs[0][0],)
+
+
+class NovelAIEmotion(_DirectorTool):
+    """Director tool: change the facial expression."""
+
+    TOOL = "emotion"
+    DESCRIPTION = (
+        "NovelAI Director tool 'Emotion': changes a character's expression to one of NovelAI's "
+        "24 emotions. level is the web app's Emotion Level, sent as 'defry': 0 = strongest "
+        "change … 5 = weakest. An optional extra prompt refines it. Free on Opus up to 1 MP."
+    )
+
+    @classmethod
+    def _required(cls) -> dict[str, t.InputSpec]:
+        return {
+            **super()._required(),
+            "emotion": t.combo(EMOTIONS, "happy", "The expression to give the character."),
+            # The web app's six Emotion Levels are the wire's defry 0..5 (0 = strongest).
+            "level": _defry("Emotion Level 0..5 (NovelAI's defry): 0 = strongest, 5 = weakest."),
+            "extra_prompt": t.text("Optional tags added after the emotion (e.g. 'tears')."),
+        }
+
+    def run(  # type: ignore[override]
+        self,
+        *,
+        image: Any,
+        emotion: str,
+        level: int,
+        extra_prompt: str,
+        spend_guard: str,
+        unique_id: Any = None,
+    ) -> tuple[Any, ...]:
+        outputs = augment(
+            self.TOOL,
+            image,
+            spend_guard,
+            unique_id,
+            emotion=emotion,
+            emotion_extra=extra_prompt,
+            defry=level,
+        )
+        return (outputs[0][0],)
+
+
+class NovelAIRemoveBackground(_DirectorTool):
+    """Director tool: background removal; three images and the subject's mask."""
+
+    TOOL = "bg-removal"
+    DESCRIPTION = (
+        "NovelAI Director tool 'Remove Background'. Outputs: the subject on a removed "
+        "background (its transparency as the MASK), the generated background, and the blend. "
+        "Never free: 3× a 1 MP image + 5 Anlas (about 65), so raise the spend guard to use it."
+    )
+    RETURN_TYPES = ("IMAGE", "IMAGE", "IMAGE", "MASK")
+    RETURN_NAMES = ("masked", "generated", "blend", "mask")
+    OUTPUT_TOOLTIPS = (
+        "The subject (colour); where the background was is given by the mask.",
+        "The background NovelAI generated.",
+        "The subject blended onto the generated background.",
+        "Background mask: 1 = removed background (transparent), 0 = subject; like LoadImage.",
+    )
+
+    def run(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any, ...]:
+        from ..novelai_core.errors import DecodeError
+
+        outputs = augment(self.TOOL, image, spend_guard, unique_id)
+        if len(outputs) != 3:
+            raise DecodeError(f"NovelAI background removal sent {len(outputs)} images, not 3")
+        (masked, mask), (generated, _), (blend, _) = outputs
+        return masked, generated, blend, mask
