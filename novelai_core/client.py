@@ -32,10 +32,10 @@ from .converter import (
     estimate_cost,
     resolve_seed,
 )
-from .cost import CostEstimate
+from .cost import VIBE_ENCODE_COST, CostEstimate, augment_cost, upscale_cost
 from .errors import DecodeError, SpendLimitError
 from .http_errors import ErrorContext
-from .images import ImageInput
+from .images import ImageInput, image_size
 from .models.user import GenerationRequest
 from .models.wire import SubscriptionResponse, SuggestTagsResponse
 from .results import (
@@ -79,6 +79,7 @@ __all__ = [
 USER_AGENT = f"comfyui-novelai-nodes/{__version__} (+python-requests)"
 PreviewCallback = Callable[[Preview], None]
 StreamOption = bool | Literal["msgpack", "sse"]
+BALANCE_TIMEOUT = 10.0  # the balance in a 402 message is a courtesy: never wait long for it
 _PROCESSED = "The request was processed (and probably charged); it was not resent."
 
 
@@ -102,6 +103,7 @@ class NovelAIClient:
         self.base_url = resolve_base_url(base_url)
         self.vibe_store = vibe_store
         self._tier: int | None = None
+        self._owns_session = session is None
         self._transport = Transport(
             self.base_url,
             session=session,
@@ -137,7 +139,9 @@ class NovelAIClient:
         )
 
     def close(self) -> None:
-        self._transport.close()
+        """Close the connections (a session passed in by the caller is left open)."""
+        if self._owns_session:
+            self._transport.close()
 
     def __enter__(self) -> NovelAIClient:
         return self
@@ -166,7 +170,11 @@ class NovelAIClient:
 
     def _balance_quietly(self) -> int | None:
         response = self._transport.send(
-            "GET", PATH_SUBSCRIPTION, ctx=self._ctx(paid=False), retry=NO_RETRY
+            "GET",
+            PATH_SUBSCRIPTION,
+            ctx=self._ctx(paid=False),
+            retry=NO_RETRY,
+            timeout=(self._transport.timeout[0], BALANCE_TIMEOUT),
         )
         assert isinstance(response, HttpResponse)
         return SubscriptionResponse.model_validate(response.json()).anlas
@@ -211,22 +219,29 @@ class NovelAIClient:
         fmt = choose_stream_format(stream)
         prepared, built = self._prepare(request, fmt, cancel, on_wait, max_anlas)
         seed = prepared.settings.seed
+        cost = self._estimate_known_tier(prepared)
         if fmt is None:
             response = self._send_full(
-                "POST", built.endpoint, self._paid_ctx(prepared, built), cancel, on_wait,
+                "POST", built.endpoint, self._ctx(paid=True, needed=cost.total), cancel, on_wait,
                 **body_kwargs(built.body, built.files),
             )  # fmt: skip
             images = self._unzip(response, seed)
-            return GenerationResult(images, seed, prepared, built.cost, response.correlation_id)
+            return GenerationResult(images, seed, prepared, cost, response.correlation_id)
         finals: dict[int, FinalImage] = {}
         events = self._stream(prepared, built, fmt, cancel, on_wait)
-        for event in events:
-            if isinstance(event, FinalImage):
-                finals[event.sample] = event
-            elif on_preview is not None:
-                on_preview(event)
+        iterator = iter(events)
+        try:
+            for event in iterator:
+                if isinstance(event, FinalImage):
+                    finals[event.sample] = event
+                elif on_preview is not None:
+                    on_preview(event)  # if it raises, the finally closes the connection now
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
         images = tuple(finals[i].as_generated() for i in sorted(finals))
-        return GenerationResult(images, seed, prepared, built.cost, events.correlation_id)
+        return GenerationResult(images, seed, prepared, cost, events.correlation_id)
 
     def stream_generate(
         self,
@@ -270,9 +285,9 @@ class NovelAIClient:
         request = self._encode_vibes(request, cancel, on_wait)
         return request, build_generate_request(request, stream=fmt)
 
-    def _paid_ctx(self, request: GenerationRequest, built: BuiltRequest) -> ErrorContext:
-        needed = estimate_cost(request, tier=self._tier).total if self._tier is not None else None
-        return self._ctx(paid=True, needed=built.cost.total if needed is None else needed)
+    def _estimate_known_tier(self, request: GenerationRequest) -> CostEstimate:
+        """The estimate with the account's tier if already known (no extra request)."""
+        return estimate_cost(request, tier=self._tier)
 
     def _stream(
         self,
@@ -284,7 +299,7 @@ class NovelAIClient:
     ) -> EventStream:
         return EventStream(
             self._transport,
-            self._paid_ctx(request, built),
+            self._ctx(paid=True, needed=self._estimate_known_tier(request).total),
             built,
             fmt=fmt,
             n_samples=request.settings.n_samples,
@@ -321,7 +336,7 @@ class NovelAIClient:
         body = build_encode_vibe_request(
             image, model=model, information_extracted=information_extracted
         )
-        ctx = self._ctx(paid=True, needed=2)
+        ctx = self._ctx(paid=True, needed=VIBE_ENCODE_COST)
         response = self._send_full("POST", PATH_ENCODE_VIBE, ctx, cancel, on_wait, json=body)
         if not response.body:
             raise DecodeError(
@@ -347,7 +362,9 @@ class NovelAIClient:
         body = build_augment_request(
             tool, image, prompt=prompt, defry=defry, emotion=emotion, emotion_extra=emotion_extra
         )
-        ctx = self._ctx(paid=True)
+        ctx = self._ctx(
+            paid=True, needed=augment_cost(tool, body["width"], body["height"], tier=self._tier)
+        )
         response = self._send_full("POST", PATH_AUGMENT, ctx, cancel, on_wait, json=body)
         return GenerationResult(
             self._unzip(response, None), None, None, None, response.correlation_id
@@ -362,7 +379,7 @@ class NovelAIClient:
     ) -> GenerationResult:
         """2× upscale (/ai/upscale, 1-4 Anlas, never free); one image."""
         body = build_upscale_request(image)
-        ctx = self._ctx(paid=True)
+        ctx = self._ctx(paid=True, needed=upscale_cost(*image_size(image)))
         response = self._send_full("POST", PATH_UPSCALE, ctx, cancel, on_wait, json=body)
         return GenerationResult(
             self._unzip(response, None), None, None, None, response.correlation_id

@@ -175,6 +175,7 @@ class _Call:
     path: str
     headers: dict[str, str]
     stream: bool
+    timeout: tuple[float, float]
     kwargs: dict[str, Any]
 
 
@@ -214,7 +215,7 @@ class Transport:
                 call.method,
                 self.base_url + call.path,
                 headers=call.headers,
-                timeout=self.timeout,
+                timeout=call.timeout,
                 stream=True,
                 allow_redirects=False,
                 **call.kwargs,
@@ -255,6 +256,7 @@ class Transport:
         auth: bool = True,
         stream: bool = False,
         retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] | None = None,
         **kw: Any,
     ) -> HttpResponse | StreamResponse:
         """One logical request, with bounded 429/connect retries; 2xx or a typed error."""
@@ -266,7 +268,8 @@ class Transport:
             cid = new_correlation_id()
             actx = replace(ctx, correlation_id=cid, path=path)
             check_cancel(cancel)
-            call = _Call(method, path, self._headers(cid, auth), stream, kw)  # token checked here
+            headers = self._headers(cid, auth)  # a missing token raises here, before any I/O
+            call = _Call(method, path, headers, stream, timeout or self.timeout, kw)
             try:
                 result = self._attempt(call, cancel)
             except _AttemptFailedError as failure:

@@ -168,7 +168,7 @@ def test_a_refused_connection_is_retried_within_bounds_then_reported() -> None:
 def test_a_hanging_answer_is_a_timeout_and_is_not_resent(simulator: Simulator) -> None:
     simulator.set_fault("hang")
     with pytest.raises(NovelAITimeoutError, match="not resent"):
-        client_for(simulator).generate(small_request())
+        client_for(simulator, timeout=(2.0, 0.3)).generate(small_request())
     assert requests_to(simulator, PATH_GENERATE) == 1
 
 
@@ -206,3 +206,91 @@ def test_a_spend_limit_stops_the_request_before_it_is_sent(simulator: Simulator)
         client.generate(small_request(samples=2), max_anlas=1)
     assert requests_to(simulator, PATH_GENERATE) == 0
     assert requests_to(simulator, PATH_SUBSCRIPTION) == 1
+
+
+def test_augment_and_upscale_say_what_they_would_cost_when_anlas_run_out(
+    simulator: Simulator,
+) -> None:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256)).save(buffer, "PNG")
+    simulator.set_balance(None, 0)
+    client = client_for(simulator)
+    with pytest.raises(InsufficientAnlasError, match=r"needs about 1, balance 0"):
+        client.upscale(buffer.getvalue())
+    with pytest.raises(InsufficientAnlasError, match=r"needs about \d+, balance 0"):
+        client.augment("bg-removal", buffer.getvalue())
+
+
+def test_a_preview_callback_that_raises_stops_the_stream(simulator: Simulator) -> None:
+    class PreviewFailedError(Exception):
+        pass
+
+    def on_preview(_: object) -> None:
+        raise PreviewFailedError
+
+    with pytest.raises(PreviewFailedError):
+        client_for(simulator).generate(small_request(), stream=True, on_preview=on_preview)
+
+
+def test_each_request_carries_a_correlation_id_that_the_error_repeats() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(dict(self.headers))
+            body = b'{"statusCode": 500, "message": "Internal Server Error"}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        client = NovelAIClient(
+            "pst-header-test-token-1", base_url=f"http://127.0.0.1:{server.server_port}"
+        )
+        with pytest.raises(ServerError) as info:
+            client.generate(small_request())
+    finally:
+        server.shutdown()
+        server.server_close()
+    (headers,) = seen
+    cid = headers["x-correlation-id"]
+    assert len(cid) == 6 and cid.isalnum()
+    assert info.value.correlation_id == cid
+    assert headers["Authorization"] == "Bearer pst-header-test-token-1"
+    assert headers["User-Agent"].startswith("comfyui-novelai-nodes/")
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_the_default_session_never_retries_at_the_urllib3_level() -> None:
+    client = NovelAIClient("pst-session-test-token-1", base_url="http://127.0.0.1:9")
+    adapter = client.session.get_adapter("http://127.0.0.1:9/")
+    assert adapter.max_retries.total == 0  # type: ignore[attr-defined]
+
+
+def test_a_session_passed_in_is_used_and_left_open(simulator: Simulator) -> None:
+    import requests
+
+    session = requests.Session()
+    client = client_for(simulator, session=session)
+    assert client.session is session
+    client.generate(small_request())
+    client.close()
+    assert session.adapters  # still usable: closing the client did not close it
+    assert len(client_for(simulator, session=session).generate(small_request()).images) == 1
