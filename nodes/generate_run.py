@@ -93,6 +93,9 @@ def outputs(result: Any, seed: int) -> tuple[Any, Any, int, str]:
         raise DecodeError("NovelAI returned no images")
     pil_images = [img.image for img in result.images]
     batch, mask = images_to_tensors(pil_images)
+    from . import originals
+
+    originals.remember(result.images)  # so Save NovelAI PNG can write the original bytes
     return batch, mask, seed, _comment(result.images[0])
 
 

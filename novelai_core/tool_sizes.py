@@ -39,14 +39,14 @@ def director_size(width: int, height: int) -> tuple[int, int]:
 
 
 def enhance_size(width: int, height: int, magnitude: float) -> tuple[int, int]:
-    """The img2img canvas for Enhance: the source × ``magnitude``, each side rounded to 64.
+    """The img2img canvas for Enhance: the source × ``magnitude``, sides rounded half up to 64.
 
     Raises InputError when the result is above NovelAI's 3 MiP generation limit.
     """
     if magnitude not in ENHANCE_MAGNITUDES:
         raise InputError(f"magnitude: {magnitude} is not one of {ENHANCE_MAGNITUDES}")
-    w = max(SIZE_STEP, round(width * magnitude / SIZE_STEP) * SIZE_STEP)
-    h = max(SIZE_STEP, round(height * magnitude / SIZE_STEP) * SIZE_STEP)
+    w = max(SIZE_STEP, math.floor(width * magnitude / SIZE_STEP + 0.5) * SIZE_STEP)
+    h = max(SIZE_STEP, math.floor(height * magnitude / SIZE_STEP + 0.5) * SIZE_STEP)
     if w * h > MAX_PIXELS:
         raise InputError(
             f"image: enhancing {width}×{height} at ×{magnitude:g} needs {w}×{h}, above NovelAI's "

@@ -1,0 +1,198 @@
+"""NovelAI Upscale (2026 /ai/upscale, ×2) and NovelAI Enhance (img2img on a ×1 / ×1.5 copy).
+
+Enhance has no endpoint of its own (contract §9): the web app runs img2img on an upscaled copy
+with a new seed. The copy is made HERE, locally (Lanczos, sides rounded to 64 as every canvas
+must be), not with the paid upscaler: the img2img pass redraws the detail anyway, and a local
+resize costs nothing. Levels 1-5 are the web app's strength/noise pairs (constants.ENHANCE_LEVELS).
+The img2img request then goes through the Generate node's run (local checks, spend guard,
+streaming progress), so Enhance is priced and guarded exactly like a generation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS
+from ..novelai_core.constants import (
+    ENHANCE_LEVELS,
+    K_EULER_ANCESTRAL,
+    MAX_SEED,
+    MAX_STEPS,
+    SAMPLERS,
+)
+from . import spend_guard
+from . import types as t
+
+CATEGORY_UPSCALE: Final = "NovelAI/upscale"
+MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5}
+
+
+def _guard() -> t.InputSpec:
+    return t.combo(spend_guard.OPTIONS, spend_guard.FREE_ONLY, spend_guard.TOOLTIP)
+
+
+class NovelAIUpscale:
+    """Doubles the image's size with NovelAI's upscaler."""
+
+    DESCRIPTION = (
+        "NovelAI's 2× upscaler (the 2026 endpoint). Sources up to 1536×2048 (either way round) "
+        "are accepted; larger ones are refused before anything is sent. Never free: 1 to 4 "
+        "Anlas by source area, so raise the spend guard above 'free only' to use it."
+    )
+    CATEGORY = CATEGORY_UPSCALE
+    FUNCTION = "upscale"
+    RETURN_TYPES = ("IMAGE",)
+    RETURN_NAMES = ("image",)
+    OUTPUT_TOOLTIPS = ("The image at twice the width and height.",)
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {
+                "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
+                "spend_guard": _guard(),
+            },
+            "hidden": {"unique_id": "UNIQUE_ID"},
+        }
+
+    def upscale(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any]:
+        from ..novelai_core.cost import upscale_cost
+        from ..novelai_core.tool_sizes import check_upscale_source
+        from .tensors import images_to_tensors
+        from .tool_run import first_image, node_id, run_paid_tool
+
+        source = first_image(image)
+        check_upscale_source(*source.size)  # before the tier lookup: nothing sent at all
+        price = upscale_cost(*source.size)
+
+        def send(client: Any, cancel: Any, on_wait: Any) -> Any:
+            return client.upscale(source, cancel=cancel, on_wait=on_wait)
+
+        result = run_paid_tool(
+            what="upscale",
+            cost=lambda _tier: price,  # never free, whatever the tier
+            guard=spend_guard,
+            node_id=node_id(unique_id),
+            send=send,
+        )
+        batch, _ = images_to_tensors([result.images[0].image])
+        return (batch,)
+
+
+def _int(default: int, low: int, high: int, tooltip: str) -> t.InputSpec:
+    return ("INT", {"default": default, "min": low, "max": high, "step": 1, "tooltip": tooltip})
+
+
+class NovelAIEnhance:
+    """The web app's Enhance: img2img on a ×1 or ×1.5 copy at one of five levels."""
+
+    DESCRIPTION = (
+        "The web app's Enhance: the image is resized here (×1 or ×1.5, sides rounded to 64) "
+        "and redrawn with img2img at level 1-5 (strength/noise 0.2/0, 0.4/0, 0.5/0, 0.6/0, "
+        "0.7/0.1) with a new seed. Costs like an img2img generation: above 1 MP (e.g. ×1.5 of "
+        "832×1216) Opus is no longer free. Connect the prompt the image was made with."
+    )
+    CATEGORY = CATEGORY_UPSCALE
+    FUNCTION = "enhance"
+    RETURN_TYPES = ("IMAGE", "MASK", "INT", "STRING")
+    RETURN_NAMES = ("images", "mask", "seed", "metadata")
+    OUTPUT_TOOLTIPS = (
+        "The enhanced image.",
+        "Transparency (V5 transparent background): 1 = transparent.",
+        "The seed used.",
+        "NovelAI's metadata of the image (the PNG's Comment JSON).",
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {
+                "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
+                "prompt": t.socket(t.PROMPT, "The prompt, from a NovelAI Prompt node."),
+                "model": t.combo(GENERATION_MODEL_IDS, DEFAULT_MODEL, "NovelAI model."),
+                "magnitude": t.combo(
+                    tuple(MAGNITUDES), "1.5x", "Size of the redrawn copy: ×1 or ×1.5."
+                ),
+                "level": _int(3, 1, 5, "Enhance level 1-5: how much may be redrawn."),
+                "seed": (
+                    "INT",
+                    {
+                        "default": 0,
+                        "min": 0,
+                        "max": MAX_SEED,
+                        "control_after_generate": True,
+                        "tooltip": "Seed of the img2img pass (the web app draws a new one).",
+                    },
+                ),
+                "steps": _int(23, 1, MAX_STEPS, "Sampling steps (Opus free up to 28 and 1 MP)."),
+                "scale": (
+                    "FLOAT",
+                    {
+                        "default": 5.0,
+                        "min": 0.0,
+                        "max": 10.0,
+                        "step": 0.1,
+                        "tooltip": "Prompt guidance.",
+                    },
+                ),
+                "sampler": t.combo(SAMPLERS, K_EULER_ANCESTRAL, "Sampler."),
+                "spend_guard": _guard(),
+                "stream": t.boolean("Stream: live preview and per-step progress.", True),
+            },
+            "optional": {
+                "characters": t.socket(t.CHARACTERS, "Characters (V4+), from NovelAI Character."),
+            },
+            "hidden": {"unique_id": "UNIQUE_ID"},
+        }
+
+    def enhance(
+        self,
+        *,
+        image: Any,
+        prompt: Any,
+        model: str,
+        magnitude: str,
+        level: int,
+        seed: int,
+        steps: int,
+        scale: float,
+        sampler: str,
+        spend_guard: str,
+        stream: bool,
+        characters: tuple[Any, ...] | None = None,
+        unique_id: Any = None,
+    ) -> tuple[Any, Any, int, str]:
+        from ..novelai_core.models.user import GenerationRequest, GenerationSettings, Img2ImgSource
+        from ..novelai_core.tool_sizes import enhance_size
+        from .generate import _build
+        from .generate_run import run_generation
+        from .source import fit_cover
+        from .tool_run import first_image, node_id
+
+        if magnitude not in MAGNITUDES or level not in ENHANCE_LEVELS:
+            from ..novelai_core.errors import InputError
+
+            raise InputError(f"enhance: magnitude {magnitude!r} / level {level} is not offered")
+        source = first_image(image)
+        width, height = enhance_size(*source.size, MAGNITUDES[magnitude])
+        strength, noise = ENHANCE_LEVELS[level]
+        settings = _build(
+            GenerationSettings,
+            width=width,
+            height=height,
+            steps=steps,
+            scale=scale,
+            sampler=sampler,
+            seed=seed,
+        )
+        request = _build(
+            GenerationRequest,
+            model=model,
+            prompt=prompt,
+            settings=settings,
+            characters=tuple(characters or ()),
+            source=Img2ImgSource(
+                image=fit_cover(source, width, height), strength=strength, noise=noise
+            ),
+        )
+        return run_generation(request, guard=spend_guard, stream=stream, node_id=node_id(unique_id))

@@ -1,0 +1,102 @@
+"""Upscale and Enhance nodes against the simulator: the bodies NovelAI receives, sizes, the
+source limit and the spend guard, each checked before anything is sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from novelai_core.constants import ENHANCE_LEVELS, PATH_GENERATE_STREAM, PATH_UPSCALE
+from novelai_core.cost import upscale_cost
+from novelai_core.errors import InputError
+from novelai_core.tool_sizes import enhance_size
+from tests.comfy_harness import pack_module
+from tests.tool_support import check_image, gradient, point_nodes_at
+
+upscale = pack_module("nodes.upscale")
+prompt_node = pack_module("nodes.prompt")
+errors = pack_module("novelai_core.errors")
+NO_GUARD = "no limit"
+
+
+@pytest.fixture
+def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    return point_nodes_at(simulator, monkeypatch, tmp_path)
+
+
+def test_upscale_sends_the_2026_body_and_returns_twice_the_size(sim: Any) -> None:
+    (image,) = upscale.NovelAIUpscale().upscale(image=gradient(96, 64), spend_guard=NO_GUARD)
+    (body,) = sim.requests_seen(PATH_UPSCALE)
+    assert set(body) == {"image", "model", "declared_blur_sigma"}
+    assert (body["model"], body["declared_blur_sigma"]) == ("nai-diffusion-5-curated", 0)
+    check_image(image, 192, 128)
+    assert sim.spent() == upscale_cost(96, 64) == 1
+
+
+def test_upscale_is_refused_under_free_only_even_on_opus(sim: Any) -> None:
+    with pytest.raises(errors.SpendLimitError, match="Nothing was sent"):
+        upscale.NovelAIUpscale().upscale(image=gradient(96, 64), spend_guard="free only")
+    assert sim.requests_seen(PATH_UPSCALE) == []
+
+
+def test_a_source_above_1536_by_2048_is_refused_before_any_request(sim: Any) -> None:
+    with pytest.raises(errors.InputError, match="upscale limit"):
+        upscale.NovelAIUpscale().upscale(image=gradient(1600, 1600), spend_guard=NO_GUARD)
+    assert sim.stats()["requests"] == {}  # not even the subscription lookup
+
+
+def test_enhance_sizes_are_the_source_times_magnitude_rounded_to_64() -> None:
+    assert enhance_size(832, 1216, 1.0) == (832, 1216)
+    assert enhance_size(832, 1216, 1.5) == (1280, 1856)  # 1248 → 1280, 1824 → 1856
+    assert enhance_size(100, 70, 1.5) == (128, 128)
+    with pytest.raises(InputError, match="above NovelAI's limit"):
+        enhance_size(1536, 2048, 1.5)
+
+
+def _prompt() -> Any:
+    (prompt,) = prompt_node.NovelAIPrompt().build(
+        prompt="1girl, smile", negative="", quality_tags=False, quality_preset="standard",
+        uc_preset="none",
+    )  # fmt: skip
+    return prompt
+
+
+def _enhance(**overrides: Any) -> tuple[Any, ...]:
+    kwargs: dict[str, Any] = {
+        "image": gradient(128, 192),
+        "prompt": _prompt(),
+        "model": "nai-diffusion-4-5-full",
+        "magnitude": "1.5x",
+        "level": 5,
+        "seed": 77,
+        "steps": 6,
+        "scale": 5.0,
+        "sampler": "k_euler_ancestral",
+        "spend_guard": "free only",
+        "stream": False,
+    }
+    return upscale.NovelAIEnhance().enhance(**{**kwargs, **overrides})
+
+
+@pytest.mark.parametrize("level", [1, 5])
+def test_enhance_is_img2img_on_the_enlarged_copy_at_the_levels_strength_and_noise(
+    sim: Any, level: int
+) -> None:
+    images, _mask, seed, metadata = _enhance(level=level, stream=True)
+    (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
+    params = body["parameters"]
+    assert body["action"] == "img2img" and body["input"] == "1girl, smile"
+    assert (params["width"], params["height"]) == (192, 320)  # 128×192 × 1.5, rounded to 64
+    assert (params["strength"], params["noise"]) == ENHANCE_LEVELS[level]
+    assert params["seed"] == seed == 77
+    assert params["image"].startswith("<image sha256=")  # a real PNG went (elided in the log)
+    check_image(images, 192, 320)
+    assert '"seed": 77' in metadata
+
+
+def test_enhance_above_the_opus_free_size_is_refused_under_free_only(sim: Any) -> None:
+    with pytest.raises(errors.SpendLimitError):
+        _enhance(image=gradient(832, 1216), magnitude="1.5x", steps=6)
+    assert sim.requests_seen(PATH_GENERATE_STREAM) == []
