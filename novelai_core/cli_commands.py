@@ -87,19 +87,24 @@ def _fail(line: str, code: int) -> int:
 
 
 class _Progress:
-    """Step progress on stderr; a redrawn line on a terminal, silence otherwise."""
+    """Step progress on stderr: a redrawn line on a terminal, else a line per quarter."""
 
     def __init__(self, total: int, out: TextIO) -> None:
         self.total = max(1, total)
         self.out = out
         self.done: dict[int, int] = {}
         self.live = out.isatty()
+        self.quarter = 0
 
     def preview(self, event: Preview) -> None:
         self.done[event.sample] = max(self.done.get(event.sample, 0), event.step + 1)
+        done = min(self.total, sum(self.done.values()))
         if self.live:
-            self.out.write(f"\rNovelAI: step {sum(self.done.values())}/{self.total}")
+            self.out.write(f"\rNovelAI: step {done}/{self.total}")
             self.out.flush()
+        elif done * 4 // self.total > self.quarter:
+            self.quarter = done * 4 // self.total
+            self.out.write(f"NovelAI: step {done}/{self.total}\n")
 
     def wait(self, attempt: int, delay: float, reason: str) -> None:
         self.out.write(f"\rNovelAI: {reason}; retry {attempt} in {delay:.0f} s\n")

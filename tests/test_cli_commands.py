@@ -76,7 +76,9 @@ def test_generate_with_stream_and_the_base_url_from_the_environment(
     monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
     monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
     assert _run(["generate", *SMALL, "--stream", "--out", str(tmp_path)]) == EXIT_OK
-    assert len(capsys.readouterr().out.split()) == 1
+    captured = capsys.readouterr()
+    assert len(captured.out.split()) == 1
+    assert captured.err.splitlines()[-1] == "NovelAI: step 6/6"  # progress, not a terminal
     assert simulator.stats()["requests"] == {"/ai/generate-image-stream": 1}
 
 
