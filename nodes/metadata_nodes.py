@@ -1,0 +1,260 @@
+"""Load NovelAI PNG (image + the recorded parameters) and Save NovelAI PNG (original bytes).
+
+Loading reads the tEXt ``Comment`` or, when an editor stripped the text chunks, the stealth
+payload in the alpha channel. Saving writes the PNG exactly as NovelAI sent it (found through
+``originals`` by pixel content) plus ComfyUI's own ``prompt`` and ``workflow`` text chunks, so
+the file opens both in NovelAI and in ComfyUI. An image with no NovelAI original (edited, or
+from another node) is saved as a plain PNG with ComfyUI's chunks, and the node says so.
+
+``folder_paths`` exists only inside ComfyUI: it is imported lazily and its absence is an error
+that names the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from pathlib import Path
+from typing import Any, Final
+
+from . import types as t
+
+CATEGORY_IMAGE: Final = "NovelAI/image"
+NO_FILES: Final = "(no PNG in ComfyUI's input folder)"
+
+
+def folder_paths() -> Any:
+    """ComfyUI's ``folder_paths`` module; InputError outside ComfyUI."""
+    try:
+        return importlib.import_module("folder_paths")
+    except ImportError:
+        from ..novelai_core.errors import InputError
+
+        raise InputError("ComfyUI's folder_paths is not available (run inside ComfyUI)") from None
+
+
+def _input_pngs() -> list[str]:
+    try:
+        folder = Path(importlib.import_module("folder_paths").get_input_directory())
+    except (ImportError, AttributeError, OSError):
+        return []
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".png")
+
+
+def _read_input(image: str) -> bytes:
+    from ..novelai_core.errors import InputError
+
+    if image == NO_FILES:
+        raise InputError("Load NovelAI PNG: put a NovelAI PNG in ComfyUI's input folder first")
+    path = Path(folder_paths().get_annotated_filepath(image))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Load NovelAI PNG: cannot read {path.name}: {exc.strerror}") from None
+
+
+def _characters(recorded: Any) -> tuple[Any, ...]:
+    from ..novelai_core.models.user import Character
+
+    return tuple(Character(prompt=c.prompt, uc=c.uc, position=c.center) for c in recorded)
+
+
+class NovelAILoadPNG:
+    """Loads a NovelAI PNG and outputs its image and the parameters it was made with."""
+
+    DESCRIPTION = (
+        "Loads a PNG made by NovelAI from ComfyUI's input folder and outputs the image plus "
+        "what NovelAI recorded: prompt, negative, seed, model, size, steps, scale, sampler and "
+        "characters (a chain for NovelAI Generate) — enough to rebuild the generation. Reads the "
+        "PNG text chunks, or the hidden alpha-channel copy when the text was stripped. The "
+        "prompt already holds the quality tags NovelAI added: turn quality tags and the UC "
+        "preset off in NovelAI Prompt to resend it unchanged."
+    )
+    CATEGORY = CATEGORY_IMAGE
+    FUNCTION = "load"
+    RETURN_TYPES = (
+        "IMAGE", "MASK", "STRING", "STRING", "INT", "STRING", "INT", "INT", "INT", "FLOAT",
+        "STRING", t.CHARACTERS, "STRING",
+    )  # fmt: skip
+    RETURN_NAMES = (
+        "image", "mask", "prompt", "negative", "seed", "model", "width", "height", "steps",
+        "scale", "sampler", "characters", "metadata",
+    )  # fmt: skip
+    OUTPUT_TOOLTIPS = (
+        "The image, [1,H,W,3].",
+        "Transparency: 1 = transparent (zeros for an opaque image).",
+        "The prompt NovelAI received (quality tags included).",
+        "The Undesired Content NovelAI received (UC preset included).",
+        "The seed.",
+        "The model id (from the metadata; full and curated share a Source name, then full).",
+        "Width in px.",
+        "Height in px.",
+        "Sampling steps.",
+        "Prompt guidance.",
+        "Sampler.",
+        "The characters (V4+), as a chain for NovelAI Generate; empty when there were none.",
+        "NovelAI's Comment JSON as recorded.",
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        files = _input_pngs() or [NO_FILES]
+        return {
+            "required": {
+                "image": (
+                    files,
+                    {
+                        "image_upload": True,
+                        "tooltip": "A PNG from NovelAI (web app, this pack or the API).",
+                    },
+                )
+            }
+        }
+
+    @classmethod
+    def IS_CHANGED(cls, image: str) -> str:  # noqa: N802 - ComfyUI's name
+        """The file's digest: re-run when the file changes, not on every queue."""
+        try:
+            return hashlib.sha256(_read_input(image)).hexdigest()
+        except Exception:  # let load() report the problem with its own message
+            return ""
+
+    def load(self, *, image: str) -> tuple[Any, ...]:
+        from ..novelai_core.errors import InputError
+        from ..novelai_core.metadata import read_metadata
+        from ..novelai_core.metadata_params import generation_parameters
+        from . import originals
+        from .tensors import decode_image, images_to_tensors
+
+        data = _read_input(image)
+        meta = read_metadata(data)
+        if meta is None:
+            raise InputError(
+                f"Load NovelAI PNG: {image} carries no NovelAI metadata (neither text chunks "
+                "nor the alpha-channel copy); use ComfyUI's Load Image for other pictures"
+            )
+        params = generation_parameters(meta)
+        pil = decode_image(data)
+        if data.startswith(b"\x89PNG"):
+            originals.remember_png(data, pil)
+        batch, mask = images_to_tensors([pil])
+        return (
+            batch,
+            mask,
+            params.prompt or "",
+            params.negative or "",
+            params.seed or 0,
+            params.model or "",
+            params.width or pil.width,
+            params.height or pil.height,
+            params.steps or 0,
+            params.scale if params.scale is not None else 0.0,
+            params.sampler or "",
+            _characters(params.characters),
+            json.dumps(meta.comment, ensure_ascii=False),
+        )
+
+
+def comfy_chunks(prompt: Any, extra_pnginfo: Any) -> dict[str, str]:
+    """ComfyUI's own PNG text: ``prompt`` (the API graph) and each extra_pnginfo key
+    (``workflow``: the UI graph), as its SaveImage writes them; none with --disable-metadata."""
+    if _metadata_disabled():
+        return {}
+    chunks: dict[str, str] = {}
+    if prompt is not None:
+        chunks["prompt"] = json.dumps(prompt)
+    if isinstance(extra_pnginfo, dict):
+        chunks.update({str(key): json.dumps(value) for key, value in extra_pnginfo.items()})
+    return chunks
+
+
+def _metadata_disabled() -> bool:
+    """ComfyUI's --disable-metadata flag (False outside ComfyUI)."""
+    try:
+        cli_args = importlib.import_module("comfy.cli_args")
+    except ImportError:
+        return False
+    return bool(getattr(getattr(cli_args, "args", None), "disable_metadata", False))
+
+
+class NovelAISavePNG:
+    """Saves NovelAI's original PNGs (metadata intact) with ComfyUI's workflow added."""
+
+    DESCRIPTION = (
+        "Saves images to ComfyUI's output folder as the ORIGINAL PNG NovelAI sent, so its "
+        "metadata (prompt, seed, settings, the alpha-channel copy) stays intact, and adds "
+        "ComfyUI's workflow so the file also loads in ComfyUI. Images that are not an unchanged "
+        "NovelAI result are saved as plain PNGs (the node says how many)."
+    )
+    CATEGORY = CATEGORY_IMAGE
+    FUNCTION = "save"
+    OUTPUT_NODE = True
+    RETURN_TYPES = ()
+    RETURN_NAMES = ()
+    OUTPUT_TOOLTIPS = ()
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {
+                "images": t.socket("IMAGE", "Images from NovelAI Generate or a NovelAI tool."),
+                "filename_prefix": t.text(
+                    "File name prefix; may contain a subfolder, e.g. 'novelai/img'.", "NovelAI"
+                ),
+            },
+            "hidden": {
+                "prompt": "PROMPT",
+                "extra_pnginfo": "EXTRA_PNGINFO",
+                "unique_id": "UNIQUE_ID",
+            },
+        }
+
+    def save(
+        self,
+        *,
+        images: Any,
+        filename_prefix: str,
+        prompt: Any = None,
+        extra_pnginfo: Any = None,
+        unique_id: Any = None,
+    ) -> dict[str, Any]:
+        from ..novelai_core.metadata import add_text_chunks
+        from . import comfy_compat, originals
+        from .tensors import tensor_to_pil
+
+        paths = folder_paths()
+        height, width = int(images.shape[1]), int(images.shape[2])
+        folder, name, counter, subfolder, _ = paths.get_save_image_path(
+            filename_prefix.strip() or "NovelAI", paths.get_output_directory(), width, height
+        )
+        chunks = comfy_chunks(prompt, extra_pnginfo)
+        saved: list[dict[str, str]] = []
+        plain = 0
+        for index in range(int(images.shape[0])):
+            pil = tensor_to_pil(images, index)
+            original = originals.lookup(pil)
+            if original is None:
+                plain += 1
+                original = _plain_png(pil)
+            data = add_text_chunks(original, chunks) if chunks else original
+            filename = f"{name}_{counter + index:05}_.png"
+            (Path(folder) / filename).write_bytes(data)
+            saved.append({"filename": filename, "subfolder": subfolder, "type": "output"})
+        kept = len(saved) - plain
+        comfy_compat.send_progress_text(
+            f"NovelAI: saved {kept} original PNG(s) with metadata"
+            + (f", {plain} plain PNG(s) without NovelAI metadata" if plain else ""),
+            None if unique_id is None else str(unique_id),
+        )
+        return {"ui": {"images": saved}, "result": ()}
+
+
+def _plain_png(image: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, "PNG", compress_level=4)
+    return buf.getvalue()

@@ -1,0 +1,194 @@
+"""NovelAI metadata: a simulator PNG read back (text chunks and, stripped, the stealth alpha),
+Load NovelAI PNG rebuilding the generation, and Save NovelAI PNG keeping the original bytes."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from PIL import Image
+
+from novelai_core.client import NovelAIClient
+from novelai_core.constants import PATH_GENERATE, PATH_GENERATE_STREAM
+from novelai_core.metadata import read_metadata, read_stealth, read_text_chunks
+from novelai_core.metadata_params import generation_parameters
+from novelai_core.models.user import Character, GenerationRequest, GenerationSettings, Prompt
+from tests.comfy_harness import comfy_runtime, pack_module
+from tests.conftest import SIM_TOKEN
+from tests.tool_support import comfy_folders, gradient, novelai_png, point_nodes_at
+
+metadata_nodes = pack_module("nodes.metadata_nodes")
+generate_node = pack_module("nodes.generate")
+prompt_node = pack_module("nodes.prompt")
+originals = pack_module("nodes.originals")
+errors = pack_module("novelai_core.errors")
+MODEL = "nai-diffusion-4-5-full"
+
+
+@pytest.fixture
+def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    return point_nodes_at(simulator, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> Iterator[Any]:
+    with comfy_folders(tmp_path / "comfy") as module:
+        yield module
+
+
+def _request() -> GenerationRequest:
+    return GenerationRequest(
+        model=MODEL,
+        prompt=Prompt(text="2girls, park", negative="blurry"),
+        settings=GenerationSettings(
+            width=256, height=384, steps=7, scale=4.5, sampler="k_dpmpp_2m", seed=1234
+        ),
+        characters=(
+            Character(prompt="girl, red hair", uc="hat", position="B2"),
+            Character(prompt="girl, blue hair", position="D4"),
+        ),
+    )
+
+
+def _simulator_png(sim: Any) -> tuple[bytes, dict[str, Any]]:
+    with NovelAIClient(SIM_TOKEN, base_url=sim.url) as client:
+        result = client.generate(_request())
+    (body,) = sim.requests_seen(PATH_GENERATE)
+    return result.images[0].png, body
+
+
+def _strip_text(png: bytes) -> bytes:
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(png)).save(buf, "PNG")  # PIL writes no text chunks unless asked
+    return buf.getvalue()
+
+
+def _expect_parameters(params: Any, body: dict[str, Any]) -> None:
+    wire = body["parameters"]
+    assert params.prompt == body["input"] and params.negative == wire["negative_prompt"]
+    assert (params.seed, params.steps, params.scale, params.sampler) == (1234, 7, 4.5, "k_dpmpp_2m")
+    assert (params.width, params.height, params.model) == (256, 384, MODEL)
+    assert [(c.prompt, c.uc, c.center) for c in params.characters] == [
+        ("girl, red hair", "hat", (0.3, 0.3)),
+        ("girl, blue hair", "", (0.7, 0.7)),
+    ]
+
+
+def test_a_simulator_png_reads_back_the_parameters_it_was_made_with(sim: Any) -> None:
+    png, body = _simulator_png(sim)
+    meta = read_metadata(png)
+    assert meta is not None and meta.origin == "text"
+    _expect_parameters(generation_parameters(meta), body)
+
+
+def test_with_the_text_chunks_stripped_the_stealth_alpha_gives_the_same_parameters(
+    sim: Any,
+) -> None:
+    png, body = _simulator_png(sim)
+    stripped = _strip_text(png)
+    assert "Comment" not in read_text_chunks(stripped)
+    meta = read_metadata(stripped)
+    assert meta is not None and meta.origin == "stealth"
+    _expect_parameters(generation_parameters(meta), body)
+
+
+def test_the_model_comes_from_the_source_chunk_when_the_comment_has_none() -> None:
+    png = novelai_png({"prompt": "cat", "seed": 5, "steps": 28, "width": 64, "height": 96})
+    meta = read_metadata(png)
+    assert meta is not None
+    assert generation_parameters(meta).model == "nai-diffusion-4-5-full"  # V4.5: full, not V4
+
+
+def test_load_novelai_png_outputs_image_and_parameters_and_rebuilds_the_request(
+    sim: Any, folders: Any
+) -> None:
+    png, body = _simulator_png(sim)
+    (Path(folders.get_input_directory()) / "made.png").write_bytes(_strip_text(png))
+    assert metadata_nodes.NovelAILoadPNG.INPUT_TYPES()["required"]["image"][0] == ["made.png"]
+
+    out = metadata_nodes.NovelAILoadPNG().load(image="made.png")
+    image, mask, prompt, negative, seed, model, width, height, steps, scale, sampler, chars, _ = out
+    assert image.dtype == torch.float32 and tuple(image.shape) == (1, 384, 256, 3)
+    assert tuple(mask.shape) == (1, 384, 256)
+    assert (prompt, negative) == (body["input"], body["parameters"]["negative_prompt"])
+    assert (seed, model, width, height, steps, scale, sampler) == (
+        1234, MODEL, 256, 384, 7, 4.5, "k_dpmpp_2m",
+    )  # fmt: skip
+    assert all(isinstance(c, pack_module("novelai_core.models.user").Character) for c in chars)
+
+    # Rebuild: quality tags and UC preset off, so the recorded texts go out unchanged.
+    (rebuilt_prompt,) = prompt_node.NovelAIPrompt().build(
+        prompt=prompt, negative=negative, quality_tags=False, quality_preset="standard",
+        uc_preset="none",
+    )  # fmt: skip
+    generate_node.NovelAIGenerate().generate(
+        prompt=rebuilt_prompt, model=model, size="Custom", width=width, height=height,
+        seed=seed, steps=steps, scale=scale, sampler=sampler, noise_schedule="karras",
+        cfg_rescale=0.0, variety=False, samples=1, spend_guard="free only", stream=True,
+        smea="off", decrisper=False, transparent_background=False, characters=chars,
+    )  # fmt: skip
+    (again,) = sim.requests_seen(PATH_GENERATE_STREAM)
+    assert again["input"] == body["input"]
+    for key in ("negative_prompt", "seed", "steps", "scale", "sampler", "width", "height"):
+        assert again["parameters"][key] == body["parameters"][key], key
+    assert again["parameters"]["v4_prompt"] == body["parameters"]["v4_prompt"]
+    assert again["parameters"]["v4_negative_prompt"] == body["parameters"]["v4_negative_prompt"]
+
+
+def test_loading_a_png_without_novelai_metadata_says_so(folders: Any) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "PNG")
+    (Path(folders.get_input_directory()) / "plain.png").write_bytes(buf.getvalue())
+    with pytest.raises(errors.InputError, match="no NovelAI metadata"):
+        metadata_nodes.NovelAILoadPNG().load(image="plain.png")
+
+
+def test_save_writes_the_original_novelai_bytes_plus_comfyuis_prompt_and_workflow(
+    sim: Any, folders: Any
+) -> None:
+    (prompt,) = prompt_node.NovelAIPrompt().build(
+        prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
+        uc_preset="heavy",
+    )  # fmt: skip
+    images, _, seed, _ = generate_node.NovelAIGenerate().generate(
+        prompt=prompt, model=MODEL, size="Custom", width=128, height=192, seed=9, steps=5,
+        scale=5.0, sampler="k_euler_ancestral", noise_schedule="karras", cfg_rescale=0.0,
+        variety=False, samples=2, spend_guard="no limit", stream=False, smea="off",
+        decrisper=False, transparent_background=False,
+    )  # fmt: skip
+    graph = {"1": {"class_type": "NovelAI_Generate"}}
+    workflow = {"nodes": [{"id": 1}], "links": []}
+    result = metadata_nodes.NovelAISavePNG().save(
+        images=images, filename_prefix="nai/run", prompt=graph,
+        extra_pnginfo={"workflow": workflow},
+    )  # fmt: skip
+    files = result["ui"]["images"]
+    assert [f["subfolder"] for f in files] == ["nai", "nai"]
+    for index, entry in enumerate(files):
+        data = (Path(folders.get_output_directory()) / "nai" / entry["filename"]).read_bytes()
+        chunks = read_text_chunks(data)
+        assert json.loads(chunks["prompt"]) == graph
+        assert json.loads(chunks["workflow"]) == workflow
+        comment = json.loads(chunks["Comment"])
+        assert comment["seed"] == seed + index and chunks["Software"] == "NovelAI"
+        saved = Image.open(io.BytesIO(data))
+        assert saved.mode == "RGBA" and read_stealth(saved) is not None  # alpha copy intact
+
+
+def test_an_image_without_a_novelai_original_is_saved_plain_and_the_node_says_so(
+    folders: Any,
+) -> None:
+    originals.clear()
+    with comfy_runtime() as runtime:
+        result = metadata_nodes.NovelAISavePNG().save(
+            images=gradient(32, 16), filename_prefix="x", prompt={"a": 1}, unique_id="3"
+        )
+    (entry,) = result["ui"]["images"]
+    data = (Path(folders.get_output_directory()) / entry["filename"]).read_bytes()
+    assert read_metadata(data) is None and json.loads(read_text_chunks(data)["prompt"]) == {"a": 1}
+    assert any("1 plain PNG" in text for text, node in runtime.texts if node == "3")
