@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .capabilities import DEFAULT_MODEL
+from .cli_commands import add_client_commands, add_generate_options, run_generate
 from .converter import build_generate_request, estimate_cost, resolve_seed
 from .errors import InputError, NovelAIError
 from .models.user import (
@@ -189,9 +190,9 @@ def dry_run_output(request: GenerationRequest, *, tier: int | None = None) -> di
 
 
 def _generate(args: argparse.Namespace) -> int:
-    request = resolve_seed(build_request_from_args(args))
     if not args.dry_run:
-        raise InputError("sending is not available in this build; use --dry-run")
+        return run_generate(args)
+    request = resolve_seed(build_request_from_args(args))
     print(json.dumps(dry_run_output(request, tier=args.tier), ensure_ascii=False))
     return 0
 
@@ -203,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     generate = commands.add_parser("generate", help="build (and with the client, send) a request")
     add_generate_arguments(generate)
+    add_generate_options(generate)
     generate.set_defaults(handler=_generate)
+    add_client_commands(commands)
     return parser
 
 
@@ -221,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
+    except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
+        sys.stderr.close()
+        return 0
     except (ValidationError, OSError, ValueError) as exc:  # InputError is a ValueError
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_INPUT
