@@ -1,0 +1,50 @@
+"""NovelAI Suggest Tags node: tag completions for the prompt's last tag (free endpoint)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS
+from . import types as t
+
+LANGUAGES: Final = ("en", "jp")
+
+
+class NovelAISuggestTags:
+    """Asks NovelAI which tags complete the last tag of a prompt."""
+
+    DESCRIPTION = (
+        "Tag suggestions from NovelAI for the last tag of the prompt (after the last comma), "
+        "as the web app shows while typing. Free. Outputs the tags as a comma-separated list "
+        "and a report with each tag's post count and confidence."
+    )
+    CATEGORY = t.CATEGORY_PROMPT
+    FUNCTION = "suggest"
+    OUTPUT_NODE = True
+    RETURN_TYPES = ("STRING", "STRING")
+    RETURN_NAMES = ("tags", "report")
+    OUTPUT_TOOLTIPS = (
+        "Suggested tags, best first, comma-separated.",
+        "One line per tag: tag, post count, confidence.",
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {
+                "prompt": t.text("The prompt; suggestions complete its last tag."),
+                "model": t.combo(GENERATION_MODEL_IDS, DEFAULT_MODEL, "Model the tags are for."),
+                "language": t.combo(LANGUAGES, "en", "Language of the typed tag."),
+            }
+        }
+
+    def suggest(self, *, prompt: str, model: str, language: str) -> dict[str, Any]:
+        from .progress import GenerationProgress
+        from .session import get_client
+
+        tags = get_client().suggest_tags(
+            prompt, model=model, lang=language, cancel=GenerationProgress.cancelled
+        )
+        names = ", ".join(tag.tag for tag in tags)
+        report = "\n".join(f"{tag.tag}  ({tag.count} posts, {tag.confidence:.2f})" for tag in tags)
+        return {"ui": {"text": [report or "no suggestions"]}, "result": (names, report)}
