@@ -20,6 +20,7 @@ from . import __version__
 from .capabilities import DEFAULT_MODEL
 from .cli_commands import add_client_commands, add_generate_options, run_generate
 from .cli_tools import add_tool_commands
+from .cli_vibe import add_vibe_commands
 from .converter import build_generate_request, estimate_cost, resolve_seed
 from .errors import InputError, NovelAIError
 from .models.user import (
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generate_options(generate)
     generate.set_defaults(handler=_generate)
     add_client_commands(commands)
+    add_vibe_commands(commands)
     add_tool_commands(commands)
     return parser
 
