@@ -88,6 +88,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "NovelAISimulator/1"
     timeout = 60  # idle keep-alive connections are closed after this
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms per answer on Linux), a delay NovelAI's servers do not add.
+    disable_nagle_algorithm = True
     server: SimServer
 
     def do_GET(self) -> None:
