@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .capabilities import DEFAULT_MODEL
-from .cli_commands import add_client_commands, add_generate_options, run_generate
+from .cli_commands import add_client_commands, add_generate_options, one_line, run_generate
 from .cli_tools import add_tool_commands
 from .cli_vibe import add_vibe_commands
 from .converter import build_generate_request, estimate_cost, resolve_seed
@@ -214,14 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return f"{where}: {first['msg']}" if where else str(first["msg"])
-    return " ".join(str(exc).split())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (2 for invalid input)."""
     args = build_parser().parse_args(argv)
@@ -232,8 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except (ValidationError, OSError, ValueError) as exc:  # InputError is a ValueError
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except NovelAIError as exc:
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE

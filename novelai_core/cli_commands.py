@@ -53,7 +53,8 @@ def add_client_commands(subparsers: Any) -> None:
     demo.set_defaults(handler=run_demo)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An exception as one readable line (pydantic errors: field and message)."""
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -68,11 +69,11 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
         try:
             return handler(args)
         except (InputError, ValidationError) as exc:
-            return _fail(f"error: {_one_line(exc)}", EXIT_INPUT)
+            return _fail(f"error: {one_line(exc)}", EXIT_INPUT)
         except NovelAIError as exc:
-            return _fail(f"error: {_one_line(exc)}", EXIT_FAILURE)
+            return _fail(f"error: {one_line(exc)}", EXIT_FAILURE)
         except OSError as exc:  # reading a source image, writing the output folder
-            return _fail(f"error: {_one_line(exc)}", EXIT_INPUT)
+            return _fail(f"error: {one_line(exc)}", EXIT_INPUT)
         except KeyboardInterrupt:
             return _fail("cancelled", EXIT_INTERRUPTED)
 
