@@ -21,6 +21,8 @@ from .source import NovelAIImg2Img, NovelAIInpaint
 from .tags import NovelAISuggestTags
 from .upscale import NovelAIEnhance, NovelAIUpscale
 from .vibe import NovelAIVibe
+from .vibe_files import NovelAIExportVibe, NovelAIVibeFile
+from .vibe_store_node import NovelAIVibeStore
 
 NODE_CLASS_MAPPINGS: dict[str, type] = {
     "NovelAI_Generate": NovelAIGenerate,
@@ -28,6 +30,9 @@ NODE_CLASS_MAPPINGS: dict[str, type] = {
     "NovelAI_Character": NovelAICharacter,
     "NovelAI_CharacterReference": NovelAICharacterReference,
     "NovelAI_Vibe": NovelAIVibe,
+    "NovelAI_VibeFile": NovelAIVibeFile,
+    "NovelAI_ExportVibe": NovelAIExportVibe,
+    "NovelAI_VibeStore": NovelAIVibeStore,
     "NovelAI_Img2Img": NovelAIImg2Img,
     "NovelAI_Inpaint": NovelAIInpaint,
     "NovelAI_Account": NovelAIAccount,
@@ -52,6 +57,9 @@ NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {
     "NovelAI_Character": "NovelAI Character",
     "NovelAI_CharacterReference": "NovelAI Character Reference",
     "NovelAI_Vibe": "NovelAI Vibe",
+    "NovelAI_VibeFile": "NovelAI Vibe File",
+    "NovelAI_ExportVibe": "NovelAI Export Vibe",
+    "NovelAI_VibeStore": "NovelAI Vibe Store",
     "NovelAI_Img2Img": "NovelAI Img2Img",
     "NovelAI_Inpaint": "NovelAI Inpaint",
     "NovelAI_Account": "NovelAI Account",

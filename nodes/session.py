@@ -27,12 +27,15 @@ def get_client() -> Any:
     """The shared ``NovelAIClient`` for the current token and base URL."""
     global _cached  # noqa: PLW0603 - a process-wide cache is the point
     from ..novelai_core.client import NovelAIClient
+    from .vibe_store_node import shared_store
 
     key = _key()
     with _lock:
         if _cached is None or _cached[0] != key:
             _close(_cached)
             _cached = (key, NovelAIClient())
+        # Vibe encodings come from (and go to) the on-disk store; its folder can change.
+        _cached[1].vibe_store = shared_store()
         return _cached[1]
 
 

@@ -1,9 +1,17 @@
-"""NovelAI Vibe node (vibe transfer), appended to a chain."""
+"""NovelAI Vibe node (vibe transfer), appended to a chain; shows whether its encoding is stored.
+
+ComfyUI shows a node's text only when the node runs, and this node runs before NovelAI Generate
+in the same queue: its status (stored, or will be encoded for 2 Anlas) appears under the node as
+progress text before anything is paid. The output stays the plain chain tuple (no ``ui`` dict)
+so the node keeps the classic contract every consumer relies on. It has no IS_CHANGED
+on purpose: a changed upstream signature would make Generate run (and pay) again.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import comfy_compat
 from . import types as t
 from .tensors import tensor_to_pil
 
@@ -15,7 +23,8 @@ class NovelAIVibe:
         "Vibe transfer: borrow the feel of an image. V3 sends the image itself; V4 and V4.5 "
         "need it encoded first, which NovelAI Generate does for you (2 Anlas per encoding, "
         "counted by the spend guard). More than 4 vibes cost 2 Anlas each per image. "
-        "V5 and inpainting take no vibes."
+        "V5 and inpainting take no vibes. Encodings are stored on disk and reused across "
+        "restarts; the node shows which models already have this vibe stored."
     )
     CATEGORY = t.CATEGORY_REFERENCE
     FUNCTION = "append"
@@ -38,6 +47,7 @@ class NovelAIVibe:
             "optional": {
                 "vibes": t.socket(t.VIBES, "Vibes before this one (optional)."),
             },
+            "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
     def append(
@@ -47,12 +57,16 @@ class NovelAIVibe:
         information_extracted: float,
         strength: float,
         vibes: tuple[Any, ...] | None = None,
+        unique_id: Any = None,
     ) -> tuple[tuple[Any, ...]]:
         from ..novelai_core.models.user import Vibe
+        from .vibe_store_node import shared_store, vibe_status
 
         vibe = Vibe(
             image=tensor_to_pil(image),
             information_extracted=information_extracted,
             strength=strength,
         )
+        status = vibe_status(vibe, shared_store())
+        comfy_compat.send_progress_text(status, None if unique_id is None else str(unique_id))
         return ((*(vibes or ()), vibe),)

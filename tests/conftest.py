@@ -16,3 +16,11 @@ def simulator() -> Iterator[Simulator]:
     """A fresh simulator per test: token required, 10,000 Anlas, Opus, no latency."""
     with run_simulator(token=SIM_TOKEN, anlas=10_000, tier=3) as sim:
         yield sim
+
+
+@pytest.fixture(autouse=True)
+def _private_vibe_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test gets its own vibe store folder: nothing is written to the user's cache."""
+    monkeypatch.setenv("NAI_CACHE_DIR", str(tmp_path_factory.mktemp("nai-cache")))

@@ -1,0 +1,267 @@
+"""NovelAI Vibe File (import .naiv4vibe / .naiv4vibebundle from the input folder) and
+NovelAI Export Vibe (write a .naiv4vibe the web app can import to the output folder)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Final
+
+from . import comfy_compat, spend_guard
+from . import types as t
+from .metadata_nodes import folder_paths
+from .vibe_store_node import encoded_vibe_models, shared_store, vibe_status
+
+NO_FILES: Final = "(no .naiv4vibe file in ComfyUI's input folder)"
+SUFFIXES: Final = (".naiv4vibe", ".naiv4vibebundle")
+
+
+def _input_vibe_files() -> list[str]:
+    """Vibe files in ComfyUI's input folder and its subfolders, as relative paths."""
+    try:
+        folder = Path(folder_paths().get_input_directory())
+    except Exception:  # outside ComfyUI: an empty list, the node says so when run
+        return []
+    if not folder.is_dir():
+        return []
+    found = (p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    return sorted(p.relative_to(folder).as_posix() for p in found)
+
+
+def _input_path(file: str) -> Path:
+    from ..novelai_core.errors import InputError
+
+    if file == NO_FILES:
+        raise InputError(
+            "NovelAI Vibe File: put a .naiv4vibe or .naiv4vibebundle file (exported from the "
+            "NovelAI web app) into ComfyUI's input folder, then reload the node list"
+        )
+    folder = Path(folder_paths().get_input_directory()).resolve()
+    path = (folder / file).resolve()
+    if folder not in path.parents:
+        raise InputError(f"NovelAI Vibe File: {file!r} is outside ComfyUI's input folder")
+    return path
+
+
+class NovelAIVibeFile:
+    """Appends the vibes of a .naiv4vibe / .naiv4vibebundle file to an (optional) chain."""
+
+    DESCRIPTION = (
+        "Imports vibes exported by the NovelAI web app (.naiv4vibe, or .naiv4vibebundle with "
+        "several) from ComfyUI's input folder. A file's stored encoding is used when it matches "
+        "the generation model and information extracted (free); otherwise its image is "
+        "encoded once (2 Anlas) and kept in the vibe store."
+    )
+    CATEGORY = t.CATEGORY_REFERENCE
+    FUNCTION = "load"
+    RETURN_TYPES = (t.VIBES,)
+    RETURN_NAMES = ("vibes",)
+    OUTPUT_TOOLTIPS = ("The incoming vibes plus the file's.",)
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        files = _input_vibe_files() or [NO_FILES]
+        return {
+            "required": {
+                "file": t.combo(files, files[0], "A vibe file in ComfyUI's input folder."),
+                "use_file_settings": t.boolean(
+                    "On: each vibe keeps the information extracted and strength saved in the "
+                    "file. Off: the two values below apply to every vibe of the file.",
+                    True,
+                ),
+                "information_extracted": t.unit_float(
+                    "Used when 'use file settings' is off. A value the file has no encoding "
+                    "for means a new encoding (2 Anlas) on V4+.",
+                    1.0,
+                ),
+                "strength": t.unit_float("Used when 'use file settings' is off.", 0.6),
+            },
+            "optional": {"vibes": t.socket(t.VIBES, "Vibes before these (optional).")},
+            "hidden": {"unique_id": "UNIQUE_ID"},
+        }
+
+    @classmethod
+    def IS_CHANGED(cls, file: str, **_: Any) -> str:  # noqa: N802 - ComfyUI's name
+        """The file's digest: re-import when the file changes, not on every queue."""
+        try:
+            return hashlib.sha256(_input_path(file).read_bytes()).hexdigest()
+        except Exception:  # load() reports the problem with its own message
+            return ""
+
+    def load(
+        self,
+        *,
+        file: str,
+        use_file_settings: bool,
+        information_extracted: float,
+        strength: float,
+        vibes: tuple[Any, ...] | None = None,
+        unique_id: Any = None,
+    ) -> tuple[tuple[Any, ...]]:
+        from ..novelai_core.vibe_files import load_vibe_file, seed_store, to_vibe
+
+        store = shared_store()
+        loaded = []
+        for vibe_file in load_vibe_file(_input_path(file)):
+            seed_store(vibe_file, store)
+            loaded.append(
+                to_vibe(
+                    vibe_file,
+                    information_extracted=None if use_file_settings else information_extracted,
+                    strength=None if use_file_settings else strength,
+                )
+            )
+        lines = [f"{file}: {len(loaded)} vibe(s)"] + [vibe_status(v, store) for v in loaded]
+        comfy_compat.send_progress_text("\n".join(lines), _node_id(unique_id))
+        return ((*(vibes or ()), *loaded),)
+
+
+class NovelAIExportVibe:
+    """Writes the incoming vibes, with their encodings, as a .naiv4vibe (bundle if several)."""
+
+    DESCRIPTION = (
+        "Exports vibes as a .naiv4vibe file (a .naiv4vibebundle for several) in ComfyUI's "
+        "output folder, with the image and every encoding the vibe store holds for it, so the "
+        "NovelAI web app imports it without paying to encode again. The encoding for the chosen "
+        "model is made first if it is not stored yet (2 Anlas per vibe, checked by the spend "
+        "guard)."
+    )
+    CATEGORY = t.CATEGORY_REFERENCE
+    FUNCTION = "export"
+    OUTPUT_NODE = True
+    RETURN_TYPES = ("STRING",)
+    RETURN_NAMES = ("path",)
+    OUTPUT_TOOLTIPS = ("The file written.",)
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        models = encoded_vibe_models()
+        default = "nai-diffusion-4-5-full" if "nai-diffusion-4-5-full" in models else models[0]
+        return {
+            "required": {
+                "vibes": t.socket(t.VIBES, "The vibes to export, from NovelAI Vibe."),
+                "model": t.combo(models, default, "The model the file's encoding is made for."),
+                "filename_prefix": t.text(
+                    "File name prefix; may contain a subfolder, e.g. 'vibes/mine'.", "NovelAI_vibe"
+                ),
+                "spend_guard": t.combo(
+                    spend_guard.OPTIONS,
+                    spend_guard.FREE_ONLY,
+                    "Most Anlas this node may spend on encodings (2 per vibe not stored yet).",
+                ),
+            },
+            "hidden": {"unique_id": "UNIQUE_ID"},
+        }
+
+    def export(
+        self,
+        *,
+        vibes: tuple[Any, ...],
+        model: str,
+        filename_prefix: str,
+        spend_guard: str,
+        unique_id: Any = None,
+    ) -> dict[str, Any]:
+        from ..novelai_core.errors import CancelledError
+
+        store = shared_store()
+        _check_exportable(vibes, model, store, spend_guard)
+        try:
+            docs, encoded = _documents(vibes, model, store)
+        except CancelledError as exc:
+            comfy_compat.raise_interrupted(exc)
+        path = _write(docs, filename_prefix)
+        text = (
+            f"wrote {path.name} ({len(docs)} vibe(s); {encoded} encoded now, {2 * encoded} Anlas)"
+        )
+        comfy_compat.send_progress_text(text, _node_id(unique_id))
+        return {"ui": {"text": [text]}, "result": (str(path),)}
+
+
+def _to_encode(vibe: Any, model: str, store: Any) -> bool:
+    from ..novelai_core.vibe_encoding import vibe_png
+
+    if vibe.encoding is not None and vibe.encoding_model == model:
+        return False
+    return not store.contains(vibe_png(vibe.image), model, vibe.information_extracted)
+
+
+def _check_exportable(vibes: tuple[Any, ...], model: str, store: Any, guard: str) -> None:
+    from ..novelai_core.cost import VIBE_ENCODE_COST
+    from ..novelai_core.errors import InputError, SpendLimitError
+
+    if not vibes:
+        raise InputError("NovelAI Export Vibe: no vibes to export")
+    for index, vibe in enumerate(vibes):
+        if vibe.image is None:
+            raise InputError(f"vibes[{index}]: has no image; the web app's files need one")
+    cost = VIBE_ENCODE_COST * sum(_to_encode(v, model, store) for v in vibes)
+    limit = spend_guard.LIMITS.get(guard, 0)
+    if limit is not None and cost > limit:
+        raise SpendLimitError(
+            f"NovelAI: exporting needs {cost} Anlas of vibe encodings for {model}, above the "
+            f"spend guard '{guard}'. Nothing was sent. Set spend_guard to allow it."
+        )
+
+
+def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any], int]:
+    from ..novelai_core.vibe_encoding import vibe_png
+    from ..novelai_core.vibe_files import export_vibe
+    from .session import get_client
+
+    client = get_client()
+    encoded = 0
+
+    def encode(png: bytes, for_model: str, info: float) -> bytes:
+        nonlocal encoded
+        encoded += 1
+        data: bytes = client.encode_vibe(
+            png,
+            model=for_model,
+            information_extracted=info,
+            cancel=comfy_compat.processing_interrupted,
+        )
+        return data
+
+    docs = []
+    for index, vibe in enumerate(vibes):
+        png = vibe_png(vibe.image)
+        if vibe.encoding is not None and vibe.encoding_model == model:
+            store.put(png, model, vibe.information_extracted, vibe.encoding)
+        doc, _ = export_vibe(
+            store,
+            png,
+            model=model,
+            information_extracted=vibe.information_extracted,
+            encode=encode,
+            name=f"vibe {index + 1}",
+            strength=vibe.strength,
+        )
+        docs.append(doc)
+    return docs, encoded
+
+
+def _write(docs: list[Any], filename_prefix: str) -> Path:
+    from ..novelai_core.vibe_files import BUNDLE_SUFFIX, VIBE_SUFFIX, build_bundle
+
+    paths = folder_paths()
+    folder, name, counter, _subfolder, _ = paths.get_save_image_path(
+        filename_prefix.strip() or "NovelAI_vibe", paths.get_output_directory()
+    )
+    single = len(docs) == 1
+    suffix = VIBE_SUFFIX if single else BUNDLE_SUFFIX
+    path = Path(folder) / f"{name}_{counter:05}_{suffix}"
+    while path.exists():  # never overwrite an earlier export
+        counter += 1
+        path = Path(folder) / f"{name}_{counter:05}_{suffix}"
+    payload = docs[0] if single else build_bundle(docs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _node_id(unique_id: Any) -> str | None:
+    return None if unique_id is None else str(unique_id)

@@ -1,0 +1,137 @@
+"""The vibe encoding store as the nodes see it: one shared store, per-vibe status, a Store node.
+
+Inside ComfyUI the store lives in ComfyUI's user directory (``<user>/novelai-nodes/vibes``);
+elsewhere (tests, scripts) in ``$NAI_CACHE_DIR/vibes`` or the per-user default.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Any, Final
+
+from . import comfy_compat
+from . import types as t
+
+LIST: Final = "list"
+CLEAR: Final = "clear"
+_lock = threading.Lock()
+_stores: dict[str, Any] = {}
+
+
+def comfy_user_directory() -> str | None:
+    """ComfyUI's user directory, or None outside ComfyUI."""
+    try:
+        folder_paths = importlib.import_module("folder_paths")
+        directory = folder_paths.get_user_directory()
+    except (ImportError, AttributeError, OSError):
+        return None
+    return str(directory) if directory else None
+
+
+def shared_store() -> Any:
+    """The ``DiskVibeStore`` for the current location (one object per folder, so its
+    in-memory digest cache is shared by every node and the client)."""
+    from ..novelai_core.vibe_store import open_store
+
+    store = open_store(comfy_user_directory())
+    with _lock:
+        return _stores.setdefault(str(store.root), store)
+
+
+def encoded_vibe_models() -> tuple[str, ...]:
+    """Generation models whose vibes are encoded first (V4, V4.5 today)."""
+    from ..novelai_core.capabilities import GENERATION_MODEL_IDS, get_capability
+
+    return tuple(m for m in GENERATION_MODEL_IDS if get_capability(m).vibe_mode == "encoded")
+
+
+def vibe_status(vibe: Any, store: Any) -> str:
+    """Which models have this vibe's encoding (free) and which will pay 2 Anlas to encode it."""
+    from ..novelai_core.cost import VIBE_ENCODE_COST
+    from ..novelai_core.vibe_encoding import vibe_png
+
+    info = vibe.information_extracted
+    own = vibe.encoding_model if vibe.encoding is not None else None
+    png = vibe_png(vibe.image) if vibe.image is not None else None
+    stored: list[str] = []
+    missing: list[str] = []
+    for model in encoded_vibe_models():
+        have = model == own or (png is not None and store.contains(png, model, info))
+        (stored if have else missing).append(model)
+    parts = [f"vibe (information extracted {info:g}):"]
+    if stored:
+        parts.append(f"stored for {', '.join(stored)} (free);")
+    if missing and png is not None:
+        parts.append(
+            f"will be encoded for {', '.join(missing)} on first use "
+            f"({VIBE_ENCODE_COST} Anlas once per model);"
+        )
+    elif missing:
+        parts.append(f"no image: cannot be used with {', '.join(missing)};")
+    parts.append("V3 sends the image itself (no encoding).")
+    return " ".join(parts)
+
+
+class NovelAIVibeStore:
+    """Lists or clears the stored vibe encodings."""
+
+    DESCRIPTION = (
+        "The vibe encoding store: V4/V4.5 vibe encodings (2 Anlas each) are kept on disk in "
+        "ComfyUI's user folder and reused across restarts. 'list' shows what is stored; "
+        "'clear' deletes everything (the next use of each vibe pays 2 Anlas again)."
+    )
+    CATEGORY = t.CATEGORY_REFERENCE
+    FUNCTION = "run"
+    OUTPUT_NODE = True
+    RETURN_TYPES = ("STRING",)
+    RETURN_NAMES = ("report",)
+    OUTPUT_TOOLTIPS = ("What is stored (or how many entries were cleared).",)
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {
+                "action": t.combo(
+                    (LIST, CLEAR), LIST, "list: show the stored encodings; clear: delete them."
+                ),
+            },
+            "hidden": {"unique_id": "UNIQUE_ID"},
+        }
+
+    @classmethod
+    def IS_CHANGED(cls, action: str) -> float:  # noqa: N802 - ComfyUI's name
+        # NaN never equals itself: the store changes outside the graph, so always run.
+        return float("nan")
+
+    def run(self, *, action: str, unique_id: Any = None) -> dict[str, Any]:
+        from ..novelai_core.errors import InputError
+
+        store = shared_store()
+        if action == CLEAR:
+            text = f"cleared {store.clear()} stored vibe encoding(s) from {store.root}"
+        elif action == LIST:
+            text = _listing(store)
+        else:
+            raise InputError(f"action: {action!r} is not one of {LIST}, {CLEAR}")
+        comfy_compat.send_progress_text(text.splitlines()[0], _node_id(unique_id))
+        return {"ui": {"text": [text]}, "result": (text,)}
+
+
+def _listing(store: Any) -> str:
+    entries = store.entries()
+    total = sum(e.size for e in entries)
+    lines = [
+        f"{len(entries)} stored vibe encoding(s), {total / 1024:.0f} KiB of "
+        f"{store.max_bytes / 1048576:.0f} MiB, in {store.root}"
+    ]
+    lines += [
+        f"{e.image_sha256[:12]}  {e.model}  information {e.information_extracted:g}  "
+        f"{e.size / 1024:.0f} KiB"
+        for e in entries
+    ]
+    return "\n".join(lines)
+
+
+def _node_id(unique_id: Any) -> str | None:
+    return None if unique_id is None else str(unique_id)
