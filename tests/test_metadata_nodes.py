@@ -192,3 +192,31 @@ def test_an_image_without_a_novelai_original_is_saved_plain_and_the_node_says_so
     data = (Path(folders.get_output_directory()) / entry["filename"]).read_bytes()
     assert read_metadata(data) is None and json.loads(read_text_chunks(data)["prompt"]) == {"a": 1}
     assert any("1 plain PNG" in text for text, node in runtime.texts if node == "3")
+
+
+def test_the_metadata_example_workflow_regenerates_with_the_recorded_characters(
+    sim: Any, folders: Any
+) -> None:
+    from tests.comfy_harness import Executor, load_pack, load_workflow
+    from tests.tool_support import EXAMPLE_COMMENT, write_example_inputs
+
+    chars = [{"char_caption": "girl, red hair", "centers": [{"x": 0.3, "y": 0.7}]}]
+    write_example_inputs(Path(folders.get_input_directory()), characters=chars)
+    previews: list[Any] = []
+
+    def preview(images: Any) -> tuple[()]:
+        previews.append(images)
+        return ()
+
+    run = Executor(load_pack().NODE_CLASS_MAPPINGS, {"PreviewImage": preview}).run(
+        load_workflow("novelai_metadata_regenerate.json")
+    )
+    (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
+    assert body["input"] == EXAMPLE_COMMENT["prompt"]
+    assert body["parameters"]["negative_prompt"] == EXAMPLE_COMMENT["uc"]
+    assert body["parameters"]["v4_prompt"]["caption"]["char_captions"] == chars
+    assert body["parameters"]["v4_prompt"]["use_coords"] is True
+    assert len(previews) == 1 and tuple(previews[0].shape) == (1, 768, 512, 3)
+    (saved,) = [ui for ui in run.ui.values() if ui and "images" in ui]
+    data = (Path(folders.get_output_directory()) / saved["images"][0]["filename"]).read_bytes()
+    assert json.loads(read_text_chunks(data)["Comment"])["seed"] == EXAMPLE_COMMENT["seed"]

@@ -4,6 +4,7 @@ what the graph says: model, size, seed, prompt, characters, source, vibes, refer
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from novelai_core.capabilities import inpainting_capability
 from novelai_core.constants import PATH_GENERATE_STREAM, SIZE_PRESETS, grid_center
 from tests.comfy_harness import WORKFLOWS_DIR, Executor, load_pack, load_workflow, widget_names
 from tests.conftest import SIM_TOKEN
+from tests.tool_support import comfy_folders, write_example_inputs
 
 PACK = load_pack()
 MAPPINGS = PACK.NODE_CLASS_MAPPINGS
@@ -27,7 +29,10 @@ def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Itera
     monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
     monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
     monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
-    yield simulator
+    # ComfyUI's input/output folders for the load/save nodes, with the example's input PNG.
+    with comfy_folders(tmp_path / "comfy") as folders:
+        write_example_inputs(Path(folders.get_input_directory()))
+        yield simulator
 
 
 class Saved:
@@ -61,7 +66,8 @@ def _upstream(workflow: dict[str, Any], node: dict[str, Any], name: str) -> dict
 def _chain(workflow: dict[str, Any], node: dict[str, Any] | None, name: str) -> list[dict]:
     """The nodes of a chain (characters, vibes, references) from first to last."""
     out: list[dict[str, Any]] = []
-    while node is not None:
+    # Chain links take the chain as an input; a source such as Load NovelAI PNG ends the walk.
+    while node is not None and any(i["name"] == name for i in node.get("inputs", [])):
         out.insert(0, node)
         node = _upstream(workflow, node, name)
     return out

@@ -97,3 +97,42 @@ def comfy_folders(root: Path) -> Iterator[types.ModuleType]:
             sys.modules.pop("folder_paths", None)
         else:
             sys.modules["folder_paths"] = saved
+
+
+# The NovelAI PNG the metadata example workflow loads (novelai_metadata_regenerate.json): its
+# recorded values equal the widget values saved in that workflow.
+EXAMPLE_INPUT = "novelai_example.png"
+EXAMPLE_COMMENT: dict[str, Any] = {
+    "prompt": "1girl, solo, red hair, garden, very aesthetic, masterpiece, no text",
+    "uc": "lowres, bad hands",
+    "seed": 777,
+    "steps": 6,
+    "scale": 5.5,
+    "sampler": "k_euler",
+    "width": 512,
+    "height": 768,
+    "model": "nai-diffusion-4-5-full",
+}
+
+
+def write_example_inputs(input_dir: Path, characters: list[dict[str, Any]] | None = None) -> Path:
+    """Put the example workflows' input PNG into a (stand-in) ComfyUI input folder."""
+    comment = dict(EXAMPLE_COMMENT)
+    if characters:
+        comment["v4_prompt"] = {
+            "caption": {"base_caption": comment["prompt"], "char_captions": characters},
+            "use_coords": True,
+            "use_order": True,
+        }
+        comment["v4_negative_prompt"] = {
+            "caption": {
+                "base_caption": comment["uc"],
+                "char_captions": [
+                    {"char_caption": "", "centers": c["centers"]} for c in characters
+                ],
+            },
+            "legacy_uc": False,
+        }
+    path = Path(input_dir) / EXAMPLE_INPUT
+    path.write_bytes(novelai_png(comment, width=512, height=768))
+    return path
