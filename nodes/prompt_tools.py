@@ -63,8 +63,9 @@ class NovelAIConvertWeights:
 
         if direction not in DIRECTIONS:
             raise InputError(f"direction: {direction!r} is not offered")
-        to = "novelai" if DIRECTIONS[direction] == "novelai" else "a1111"
-        return (convert_for_model(text, model, to=to),)
+        if DIRECTIONS[direction] == "novelai":
+            return (convert_for_model(text, model, to="novelai"),)
+        return (convert_for_model(text, model, to="a1111"),)
 
 
 class NovelAITokenCount:

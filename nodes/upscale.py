@@ -174,7 +174,8 @@ class NovelAIEnhance:
 
             raise InputError(f"enhance: magnitude {magnitude!r} / level {level} is not offered")
         source = first_image(image)
-        width, height = enhance_size(*source.size, MAGNITUDES[magnitude])
+        source_w, source_h = source.size
+        width, height = enhance_size(source_w, source_h, MAGNITUDES[magnitude])
         strength, noise = ENHANCE_LEVELS[level]
         settings = _build(
             GenerationSettings,
