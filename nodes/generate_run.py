@@ -66,7 +66,7 @@ def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any
         steps=request.settings.steps or 1,
         samples=request.settings.n_samples,
         node_id=node_id,
-        cost_text=spend_guard.describe(int(estimate.total)),
+        cost_text=spend_guard.describe(int(estimate.total)) + _encode_note(request, client),
     )
     progress.start()
     if cancelled():
@@ -82,6 +82,17 @@ def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any
     )
     progress.finish()
     return result
+
+
+def _encode_note(request: Any, client: Any) -> str:
+    """Progress-text note on V4+ vibes the store lacks: they are encoded now, 2 Anlas each."""
+    from ..novelai_core.cost import VIBE_ENCODE_COST
+    from ..novelai_core.vibe_encoding import count_vibes_to_encode
+
+    count = count_vibes_to_encode(request, client.vibe_store) if request.vibes else 0
+    if not count:
+        return ""
+    return f", incl. {count} vibe encoding(s) at {VIBE_ENCODE_COST} Anlas, stored for next time"
 
 
 def outputs(result: Any, seed: int) -> tuple[Any, Any, int, str]:
