@@ -5,6 +5,8 @@ lost at the first socket. Nodes that receive NovelAI PNGs register them here key
 of their RGB pixels; the save node digests each incoming image and, when a key matches, writes
 the original bytes. Keying by content (not by tensor identity) survives batch splits, copies and
 ComfyUI's output cache. A bounded LRU: originals are re-fetched by re-running the graph.
+A PNG's key is computed on the first lookup that reaches it, not when it is registered: hashing
+every generated batch cost as much as decoding it, and most images are never saved this way.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ MAX_ENTRIES: Final = 64
 MAX_BYTES: Final = 256 << 20
 
 _lock = threading.Lock()
-_store: OrderedDict[bytes, bytes] = OrderedDict()
+# PNG bytes → pixel key (None until a lookup needs it); oldest first.
+_store: OrderedDict[bytes, bytes | None] = OrderedDict()
 
 
 def pixel_key(image: Image.Image) -> bytes:
@@ -41,23 +44,43 @@ def remember(images: Iterable[Any]) -> None:
             remember_png(data, item.image)
 
 
-def remember_png(data: bytes, image: Image.Image) -> None:
-    key = pixel_key(image)
+def remember_png(data: bytes, image: Image.Image | None = None) -> None:
+    """Register PNG bytes (``image``, their decoded pixels, is accepted for compatibility)."""
     with _lock:
-        _store[key] = data
-        _store.move_to_end(key)
-        while len(_store) > MAX_ENTRIES or sum(map(len, _store.values())) > MAX_BYTES:
+        _store[data] = _store.pop(data, None)
+        while len(_store) > MAX_ENTRIES or sum(map(len, _store)) > MAX_BYTES:
             _store.popitem(last=False)
 
 
+def _key_of_png(data: bytes) -> bytes:
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as decoded:
+            return pixel_key(decoded)
+    except (OSError, ValueError, SyntaxError):
+        return b""  # matches no image
+
+
 def lookup(image: Image.Image) -> bytes | None:
-    """The original PNG bytes whose pixels equal ``image``'s, or None."""
+    """The original PNG bytes whose pixels equal ``image``'s, or None (newest entries first)."""
     key = pixel_key(image)
     with _lock:
-        data = _store.get(key)
-        if data is not None:
-            _store.move_to_end(key)
-        return data
+        entries = list(reversed(_store.items()))
+    for data, stored_key in entries:
+        known = stored_key if stored_key is not None else _key_of_png(data)
+        if stored_key is None:
+            with _lock:
+                if data in _store:
+                    _store[data] = known
+        if known == key:
+            with _lock:
+                if data in _store:
+                    _store.move_to_end(data)
+            return data
+    return None
 
 
 def clear() -> None:

@@ -1,0 +1,69 @@
+"""Fast paths of the Generate node's outputs keep exact results: tensors and the originals cache."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.comfy_harness import pack_module
+
+tensors = pack_module("nodes.tensors")
+originals = pack_module("nodes.originals")
+
+
+def _noise(mode: str, size: tuple[int, int] = (24, 16)) -> Image.Image:
+    rgba = Image.fromarray(np.random.default_rng(5).integers(0, 256, (*size[::-1], 4), np.uint8))
+    if mode == "P+transparency":
+        image = rgba.convert("RGB").convert("P")
+        image.info["transparency"] = 3
+        return image
+    return rgba.convert(mode)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "P+transparency", "I;16"])
+def test_every_image_mode_converts_to_exactly_pixels_over_255(mode: str) -> None:
+    image = _noise(mode)
+    batch, mask = tensors.images_to_tensors([image, image])
+    has_alpha = mode in ("RGBA", "LA", "P+transparency")
+    reference = np.asarray(image.convert("RGBA" if has_alpha else "RGB"), dtype=np.float64)
+    expected_rgb = torch.from_numpy(reference[..., :3] / 255).float()
+    assert batch.dtype == torch.float32 and batch.shape == (2, 16, 24, 3)
+    assert torch.allclose(batch[1], expected_rgb, atol=1e-7, rtol=0)
+    if has_alpha:
+        expected_mask = torch.from_numpy((255 - reference[..., 3]) / 255).float()
+        assert torch.allclose(mask[0], expected_mask, atol=1e-7, rtol=0)
+    else:
+        assert not mask.any()
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_an_original_is_found_from_its_pixels_after_registering_without_decoding() -> None:
+    originals.clear()
+    first, second = _noise("RGBA"), _noise("RGB", (8, 8))
+    originals.remember_png(b"\x89PNG\r\n\x1a\n damaged: never decoded when registered")
+    originals.remember_png(_png(first))
+    originals.remember_png(_png(second))
+    assert originals.lookup(first.convert("RGB")) == _png(first)  # alpha plays no part
+    assert originals.lookup(second) == _png(second)
+    assert originals.lookup(Image.new("RGB", (8, 8))) is None
+    originals.clear()
+
+
+def test_the_originals_cache_keeps_only_the_newest_entries() -> None:
+    originals.clear()
+    images = [Image.new("RGB", (4, 4), (i, 0, 0)) for i in range(originals.MAX_ENTRIES + 1)]
+    for image in images:
+        originals.remember_png(_png(image))
+    assert originals.lookup(images[0]) is None
+    assert originals.lookup(images[-1]) == _png(images[-1])
+    assert originals.lookup(images[1]) == _png(images[1])
+    originals.clear()
