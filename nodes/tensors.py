@@ -7,7 +7,6 @@ gives zeros and a transparent background gives ones.
 
 from __future__ import annotations
 
-import functools
 import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -56,16 +55,23 @@ def images_to_tensors(images: Sequence[Image.Image]) -> tuple[torch.Tensor, torc
         pixels = np.asarray(rgb)
         np.multiply(pixels[..., :3], scale, out=batch[index])
         if has_alpha:
-            np.take(_inverted_alpha_table(), pixels[..., 3], out=mask[index])
+            _alpha_into_mask(pixels[..., 3], mask[index])
     return torch.from_numpy(batch), torch.from_numpy(mask)
 
 
-@functools.cache
-def _inverted_alpha_table() -> Any:
-    """mask value for each 8-bit alpha: (255 − alpha) / 255 as float32 (one lookup per pixel)."""
+def _alpha_into_mask(alpha: Any, out: Any) -> None:
+    """out = (255 − alpha) / 255, written only between the first and last column holding an
+    alpha below 255; ``out`` is zeros elsewhere already. An opaque NovelAI image carries its
+    stealth metadata in the alpha of a few columns only, so most of the mask is never touched.
+    """
     import numpy as np
 
-    return (255 - np.arange(256, dtype=np.float32)) * np.float32(1.0 / 255.0)
+    columns = np.flatnonzero(alpha.min(axis=0) < 255)
+    if columns.size == 0:
+        return
+    region = out[:, columns[0] : columns[-1] + 1]
+    np.subtract(np.float32(255), alpha[:, columns[0] : columns[-1] + 1], out=region)
+    np.multiply(region, np.float32(1.0 / 255.0), out=region)
 
 
 def tensor_to_pil(image: Any, index: int = 0) -> Image.Image:
