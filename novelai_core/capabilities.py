@@ -22,6 +22,7 @@ from .constants import (
     NATIVE,
     POLYEXPONENTIAL,
 )
+from .errors import InputError
 from .presets import QUALITY, UC
 
 Family = Literal["v3", "v4", "v4.5", "v5"]
@@ -341,8 +342,8 @@ DEFAULT_MODEL: Final = "nai-diffusion-4-5-full"
 GENERATION_MODEL_IDS: Final[tuple[str, ...]] = tuple(m.id for m in GENERATION_MODELS)
 
 
-class UnknownModelError(ValueError):
-    """A model id that is not in the capability table."""
+class UnknownModelError(InputError):
+    """A model id that is not in the capability table (an InputError, so still a ValueError)."""
 
 
 def get_capability(model_id: str) -> ModelCapability:
