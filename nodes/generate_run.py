@@ -54,11 +54,11 @@ def run_generation(
 def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any:
     """Tier → estimate → spend guard → generate, every wait cancellable by ComfyUI's Cancel."""
     from ..novelai_core.errors import CancelledError
-    from .session import get_client
+    from .session import account_tier, get_client
 
     cancelled = GenerationProgress.cancelled
     client = get_client()
-    tier = client.subscription(cancel=cancelled).tier
+    tier = account_tier(client, cancelled)
     # vibes_to_encode is left to the client: it knows which encodings its vibe store holds.
     estimate = client.estimate(request, tier=tier)
     spend_guard.check_spend(estimate, guard, tier)

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any
+import time
+import weakref
+from typing import Any, Final
 
 _lock = threading.Lock()
 _cached: tuple[tuple[str, str, str], Any] | None = None
+# How long an account lookup's tier is trusted. A queue of generations then costs one
+# /user/subscription round trip per minute instead of one per image; a tier change (the only
+# thing the estimate reads) is noticed within that time. The Account node always asks afresh.
+TIER_TTL_S: Final = 60.0
+_tiers: weakref.WeakKeyDictionary[Any, tuple[float, int]] = weakref.WeakKeyDictionary()
 
 
 def _key() -> tuple[str, str, str]:
@@ -43,3 +50,16 @@ def _close(entry: tuple[tuple[str, str, str], Any] | None) -> None:
     close = getattr(entry[1], "close", None) if entry is not None else None
     if callable(close):
         close()
+
+
+def account_tier(client: Any, cancel: Any = None) -> int:
+    """The account's tier for estimates: looked up, then reused for TIER_TTL_S per client."""
+    now = time.monotonic()
+    with _lock:
+        known = _tiers.get(client)
+    if known is not None and now - known[0] < TIER_TTL_S:
+        return known[1]
+    tier = int(client.subscription(cancel=cancel).tier)
+    with _lock:
+        _tiers[client] = (now, tier)
+    return tier
