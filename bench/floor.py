@@ -59,6 +59,17 @@ def via_pil_rgb(body: bytes) -> torch.Tensor:
     return out.mul_(1.0 / 255.0)
 
 
+def via_pil_rgb_numpy(body: bytes) -> torch.Tensor:
+    """PIL drops alpha; one numpy pass casts and scales the contiguous RGB into the output."""
+    images = [image.convert("RGB") for image in _decoded(body)]
+    width, height = images[0].size
+    out = np.empty((len(images), height, width, 3), dtype=np.float32)
+    scale = np.float32(1.0 / 255.0)
+    for index, image in enumerate(images):
+        np.multiply(np.asarray(image), scale, out=out[index])
+    return torch.from_numpy(out)
+
+
 def via_torch_copy(body: bytes) -> torch.Tensor:
     """Decode as stored; torch copies the RGB view (casting) into the preallocated output."""
     images = _decoded(body)
@@ -73,5 +84,6 @@ VARIANTS: tuple[Callable[[bytes], torch.Tensor], ...] = (
     via_numpy_slice,
     via_numpy_multiply,
     via_pil_rgb,
+    via_pil_rgb_numpy,
     via_torch_copy,
 )

@@ -67,3 +67,16 @@ def test_the_originals_cache_keeps_only_the_newest_entries() -> None:
     assert originals.lookup(images[-1]) == _png(images[-1])
     assert originals.lookup(images[1]) == _png(images[1])
     originals.clear()
+
+
+def test_an_opaque_image_with_a_few_translucent_pixels_gets_exactly_those_in_its_mask() -> None:
+    image = Image.new("RGBA", (40, 30), (5, 6, 7, 255))
+    image.putpixel((3, 5), (5, 6, 7, 254))  # like stealth metadata: an alpha LSB cleared
+    image.putpixel((20, 11), (5, 6, 7, 0))
+    opaque = Image.new("RGBA", (40, 30), (5, 6, 7, 255))
+    _, mask = tensors.images_to_tensors([image, opaque])
+    expected = torch.zeros((30, 40))
+    expected[5, 3] = 1 / 255
+    expected[11, 20] = 1.0
+    assert torch.allclose(mask[0], expected, atol=1e-7, rtol=0)
+    assert not mask[1].any()
