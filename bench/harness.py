@@ -7,10 +7,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from novelai_core.simulator import Simulator, run_simulator
 from tests.comfy_harness import ComfyRuntime, comfy_runtime, load_pack
+from tests.tool_support import comfy_folders
 
 from .server_time import Instruments, ServerClock, instrumented_simulator
 
@@ -111,8 +113,9 @@ def bench_setup(*, step_ms: int = 0) -> Iterator[Bench]:
             run_simulator(token=TOKEN, anlas=100_000_000, tier=3, step_ms=step_ms)
         )
         folder = stack.enter_context(tempfile.TemporaryDirectory())
-        stack.enter_context(_environment(sim.url, os.path.join(folder, "no-token")))  # noqa: PTH118
+        stack.enter_context(_environment(sim.url, str(Path(folder) / "no-token")))
         runtime = stack.enter_context(comfy_runtime())
+        stack.enter_context(comfy_folders(Path(folder)))  # ComfyUI's folder_paths is importable
         bench = Bench(sim, instruments, load_pack(), runtime)
         try:
             yield bench

@@ -1,6 +1,6 @@
-"""Cancellable HTTP exchanges: a worker thread per exchange, and sockets a cancel can shut.
+"""Cancellable HTTP exchanges: one pooled worker thread per exchange, sockets a cancel can shut.
 
-The caller polls ``cancel`` every ``POLL_SECONDS`` while a daemon thread does the blocking I/O.
+The caller polls ``cancel`` every ``POLL_SECONDS`` while a pooled daemon thread does the I/O.
 On cancel the worker's socket is shut down, which wakes a thread blocked waiting for response
 headers or for the next stream chunk, so ComfyUI's Cancel takes effect within ~0.1 s.
 """
@@ -114,17 +114,58 @@ def sleep_cancellable(seconds: float, cancel: CancelCheck | None) -> None:
         time.sleep(min(POLL_SECONDS, left))
 
 
+class _Pool:
+    """Daemon threads that run exchanges one at a time and then wait for the next.
+
+    Starting a thread costs more than a whole loopback exchange, so idle threads are reused;
+    one idle for IDLE_SECONDS exits. A thread stuck in a hung exchange is simply busy: the next
+    exchange gets another thread, as before.
+    """
+
+    IDLE_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle = 0  # threads waiting for a task and not yet promised one
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1  # promised: that waiting thread will take a task
+        self._tasks.put(task)
+        if spawn:
+            threading.Thread(target=self._serve, name="novelai-http", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                task = self._tasks.get(timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:  # nobody was promised this thread: leave
+                        self._idle -= 1
+                        return
+                continue  # a task is on its way to a promised thread
+            task()
+            with self._lock:
+                self._idle += 1
+
+
+_POOL = _Pool()
+
+
 class Worker:
-    """One HTTP exchange in a daemon thread, handing results to the caller through a queue."""
+    """One HTTP exchange on a pooled daemon thread, handing results to the caller via a queue."""
 
     def __init__(self, target: Callable[[Worker], None]) -> None:
         self.items: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.abandoned = threading.Event()
         self.response: requests.Response | None = None
         self.conn: Any = None  # the pooled connection in use, reported by the tracking pools
-        self._thread = threading.Thread(target=self._run, args=(target,), daemon=True)
-        self._thread.name = "novelai-http"
-        self._thread.start()
+        self.running = True
+        _POOL.submit(lambda: self._run(target))
 
     def _run(self, target: Callable[[Worker], None]) -> None:
         _SLOT.worker = self
@@ -134,6 +175,7 @@ class Worker:
             self.items.put(("error", exc))
         finally:
             _SLOT.worker = None
+            self.running = False
             if self.abandoned.is_set() and self.response is not None:
                 self.response.close()
 
@@ -142,7 +184,7 @@ class Worker:
         self.abandoned.set()
         response = self.response
         conn = getattr(response.raw, "_connection", None) if response is not None else self.conn
-        if self._thread.is_alive() and conn is not None:
+        if self.running and conn is not None:
             shutdown_connection(conn)
         if response is not None:
             response.close()
