@@ -98,12 +98,11 @@ def _encode_note(request: Any, client: Any) -> str:
 def outputs(result: Any, seed: int) -> tuple[Any, Any, int, str]:
     """IMAGE, MASK, seed and the first image's Comment JSON from a GenerationResult."""
     from ..novelai_core.errors import DecodeError
-    from .tensors import images_to_tensors
+    from .tensors import pngs_to_tensors
 
     if not result.images:
         raise DecodeError("NovelAI returned no images")
-    pil_images = [img.image for img in result.images]
-    batch, mask = images_to_tensors(pil_images)
+    batch, mask = pngs_to_tensors([img.png for img in result.images])
     from . import originals
 
     originals.remember(result.images)  # so Save NovelAI PNG can write the original bytes

@@ -37,11 +37,11 @@ def pixel_key(image: Image.Image) -> bytes:
 
 
 def remember(images: Iterable[Any]) -> None:
-    """Register each ``GeneratedImage``-like object (``.png`` bytes, ``.image`` PIL) that is PNG."""
+    """Register each ``GeneratedImage``-like object (``.png`` bytes) that is a PNG."""
     for item in images:
         data = getattr(item, "png", None)
         if isinstance(data, bytes) and data.startswith(b"\x89PNG"):
-            remember_png(data, item.image)
+            remember_png(data)
 
 
 def remember_png(data: bytes, image: Image.Image | None = None) -> None:

@@ -80,3 +80,18 @@ def test_an_opaque_image_with_a_few_translucent_pixels_gets_exactly_those_in_its
     expected[11, 20] = 1.0
     assert torch.allclose(mask[0], expected, atol=1e-7, rtol=0)
     assert not mask[1].any()
+
+
+def test_a_batch_of_pngs_decodes_in_parallel_to_the_same_tensors_as_one_by_one() -> None:
+    images = [_noise("RGBA"), _noise("RGB"), _noise("LA"), _noise("P+transparency")]
+    pngs = [_png(image) for image in images]
+    batch, mask = tensors.pngs_to_tensors(pngs)
+    for index, data in enumerate(pngs):
+        one, one_mask = tensors.images_to_tensors([tensors.decode_image(data)])
+        assert torch.equal(batch[index], one[0]) and torch.equal(mask[index], one_mask[0])
+
+
+def test_an_unreadable_image_in_a_batch_is_a_decode_error_naming_it() -> None:
+    pngs = [_png(_noise("RGB")), b"\x89PNG\r\n\x1a\n broken", _png(_noise("RGB"))]
+    with pytest.raises(pack_module("novelai_core.errors").DecodeError, match="image 1"):
+        tensors.pngs_to_tensors(pngs)
