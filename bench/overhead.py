@@ -2,12 +2,13 @@
 
 Method. The simulator serves a repeated request (same body, same seed) from a cache of the ZIP
 it rendered the first time, so its drawing and PNG encoding never run during a timed call; the
-little time its handler still spends before answering (auth, routing, ledger, stats) is summed by
-a server clock and subtracted from the node's wall time. What is left is the client side: the
-node's checks and estimate, the account lookup, both HTTP exchanges over loopback, the ZIP, PNG
-decoding, tensors and metadata. The floor decodes the very ZIP the node just received (variants
-in ``floor``; the fastest counts). Node and floor runs alternate, so machine load hits both
-alike, and each side keeps its best (minimum) time: the least noisy estimate of its cost.
+little time it still spends per request before answering (parsing headers, auth, routing,
+ledger, stats) is summed by a server clock and subtracted from the node's wall time. What is
+left is the client side: the node's checks and estimate, the account lookup (when due), the HTTP
+exchange over loopback, the ZIP, PNG decoding, tensors and metadata. The floor decodes the very
+ZIP the node just received (variants in ``floor``; the fastest counts). Node and floor runs
+alternate, so machine load hits both alike, and each side keeps its best (minimum) time: the
+least noisy estimate of its cost.
 ratio = node / floor; per image both are divided by the batch size, so the ratio is the same.
 """
 

@@ -7,9 +7,10 @@ keep it out:
 * ``cached_generate``: the first POST /ai/generate-image with a given body is rendered as usual;
   a repeat of the same body (same seed) is answered with the same ZIP bytes from memory, after
   the same auth, lock and ledger charge.
-* ``ServerClock``: the time each request spends inside the simulator's handler before it starts
-  writing the answer (reading the request, routing, ledger, stats) is summed, so a caller can
-  subtract it from a wall-clock measurement of the client.
+* ``ServerClock``: the time each request spends in the simulator from its request line's arrival
+  until it starts writing the answer (parsing headers, reading the body, routing, ledger, stats)
+  is summed, so a caller can subtract it from a wall-clock measurement of the client. Writing
+  the answer and the client's reading of it stay on the client's side of the ledger.
 """
 
 from __future__ import annotations
@@ -90,11 +91,15 @@ def instrumented_simulator() -> Iterator[Instruments]:
     """Patch the simulator (this process only) for cached generate answers and a server clock."""
     clock = ServerClock()
     handler = sim_server.Handler
-    original_handle, original_send = handler._handle, handler._send
+    original_parse, original_handle = handler.parse_request, handler._handle
+    original_send = handler._send
     original_route = sim_server.ROUTES[("POST", PATH_GENERATE)]
 
+    def parse_request(self: Any) -> bool:
+        clock.begin()  # the request line has arrived; parsing headers is the server's work
+        return bool(original_parse(self))
+
     def handle(self: Any, method: str) -> None:
-        clock.begin()
         try:
             original_handle(self, method)
         finally:
@@ -104,6 +109,7 @@ def instrumented_simulator() -> Iterator[Instruments]:
         clock.end()
         original_send(self, response, fault)
 
+    handler.parse_request = parse_request  # type: ignore[method-assign]
     handler._handle = handle  # type: ignore[method-assign]
     handler._send = send  # type: ignore[method-assign]
     cached = _CachedGenerate(original_route)
@@ -111,6 +117,7 @@ def instrumented_simulator() -> Iterator[Instruments]:
     try:
         yield Instruments(clock, cached)
     finally:
+        handler.parse_request = original_parse  # type: ignore[method-assign]
         handler._handle = original_handle  # type: ignore[method-assign]
         handler._send = original_send  # type: ignore[method-assign]
         sim_server.ROUTES[("POST", PATH_GENERATE)] = original_route
