@@ -8,7 +8,8 @@ left is the client side: the node's checks and estimate, the account lookup (whe
 exchange over loopback, the ZIP, PNG decoding, tensors and metadata. The floor decodes the very
 ZIP the node just received (variants in ``floor``; the fastest counts). Node and floor runs
 alternate, so machine load hits both alike, and each side keeps its best (minimum) time: the
-least noisy estimate of its cost.
+least noisy estimate of its cost. The floor is sequential, one image after another; the node
+decodes a batch on parallel threads, which is why a batch can come out below 1.
 ratio = node / floor; per image both are divided by the batch size, so the ratio is the same.
 """
 
