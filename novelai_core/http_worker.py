@@ -8,6 +8,7 @@ headers or for the next stream chunk, so ComfyUI's Cancel takes effect within ~0
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import socket
 import threading
@@ -78,12 +79,24 @@ class _TrackingAdapter(HTTPAdapter):
         }
 
 
-def new_session() -> requests.Session:
-    """A session with keep-alive pools, no automatic retries, and cancellable connections."""
+def new_session(base_url: str | None = None) -> requests.Session:
+    """A session with keep-alive pools, no automatic retries, and cancellable connections.
+
+    With ``base_url``, the environment's proxy (HTTPS_PROXY, NO_PROXY, …) and CA bundle
+    (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) for that host are read once, here, instead of on every
+    request (requests' trust_env costs about as much as a loopback exchange); trust_env is then
+    off, which also keeps a ~/.netrc entry from replacing our Bearer token with Basic auth.
+    """
     session = requests.Session()
     adapter = _TrackingAdapter(max_retries=0, pool_connections=2, pool_maxsize=4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    if base_url is not None:
+        session.proxies.update(requests.utils.get_environ_proxies(base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+        session.trust_env = False
     return session
 
 

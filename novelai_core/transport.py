@@ -193,7 +193,7 @@ class Transport:
         token: Callable[[], str],
     ) -> None:
         self.base_url = base_url
-        self.session = session if session is not None else new_session()
+        self.session = session if session is not None else new_session(base_url)
         self.timeout = timeout
         self.retry = retry
         self.user_agent = user_agent
