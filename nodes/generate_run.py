@@ -11,10 +11,6 @@ from . import comfy_compat, spend_guard
 from .progress import GenerationProgress
 
 
-def _needs_encoding(vibe: Any, model: str) -> bool:
-    return vibe.encoding is None or vibe.encoding_model not in (None, model)
-
-
 def check_locally(request: Any) -> None:
     """validate_request, with vibes the client will encode counted as encoded.
 
@@ -22,19 +18,9 @@ def check_locally(request: Any) -> None:
     only after the spend guard. A stand-in encoding lets every other rule be checked first, so
     a mistake is reported before any network call.
     """
-    from ..novelai_core.converter import validate_request
-    from ..novelai_core.validation import effective_capability
+    from ..novelai_core.vibe_encoding import validate_with_pending_vibes
 
-    cap = effective_capability(request)
-    if cap.vibe_mode == "encoded" and request.vibes:
-        stand_ins = tuple(
-            vibe.model_copy(update={"encoding": b"pending", "encoding_model": cap.id})
-            if _needs_encoding(vibe, cap.id) and vibe.image is not None
-            else vibe
-            for vibe in request.vibes
-        )
-        request = request.model_copy(update={"vibes": stand_ins})
-    validate_request(request)
+    validate_with_pending_vibes(request)
 
 
 def run_generation(
