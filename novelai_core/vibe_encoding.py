@@ -43,6 +43,19 @@ def needs_encoding(vibe: Vibe, model: str) -> bool:
     return vibe.encoding is None or vibe.encoding_model not in (None, model)
 
 
+def stored_or_encoded(
+    store: VibeStore | None, png: bytes, model: str, information_extracted: float, encode: Encoder
+) -> tuple[bytes, bool]:
+    """(encoding, cached): from the store, else ``encode`` (2 Anlas) and put in the store."""
+    data = store.get(png, model, information_extracted) if store is not None else None
+    if data is not None:
+        return data, True
+    data = encode(png, model, information_extracted)
+    if store is not None:
+        store.put(png, model, information_extracted, data)
+    return data, False
+
+
 def count_vibes_to_encode(request: GenerationRequest, store: VibeStore | None) -> int:
     """How many /ai/encode-vibe calls (2 Anlas each) a generation of ``request`` will make."""
     cap = effective_capability(request)
@@ -92,11 +105,6 @@ def encode_missing_vibes(
             vibes.append(vibe)
             continue
         png = vibe_png(vibe.image)
-        info = vibe.information_extracted
-        data = store.get(png, cap.id, info) if store is not None else None
-        if data is None:
-            data = encode(png, cap.id, info)
-            if store is not None:
-                store.put(png, cap.id, info, data)
+        data, _ = stored_or_encoded(store, png, cap.id, vibe.information_extracted, encode)
         vibes.append(vibe.model_copy(update={"encoding": data, "encoding_model": cap.id}))
     return request.model_copy(update={"vibes": tuple(vibes)})

@@ -26,7 +26,7 @@ from .capabilities import MODELS, UnknownModelError, get_capability
 from .errors import InputError
 from .images import ImageInput, b64, png_bytes, to_pil
 from .models.user import Vibe
-from .vibe_encoding import Encoder, vibe_png
+from .vibe_encoding import Encoder, stored_or_encoded, vibe_png
 from .vibe_store import DiskVibeStore, round_information
 
 __all__ = [
@@ -316,13 +316,7 @@ def ensure_encoding(
     encode: Encoder,
 ) -> tuple[bytes, bool]:
     """(encoding, cached): from the store, else ``encode`` (2 Anlas) and store it."""
-    png = vibe_png(image)
-    data = store.get(png, model, information_extracted)
-    if data is not None:
-        return data, True
-    data = encode(png, model, information_extracted)
-    store.put(png, model, information_extracted, data)
-    return data, False
+    return stored_or_encoded(store, vibe_png(image), model, information_extracted, encode)
 
 
 def _thumbnail(image: Image.Image) -> str:
