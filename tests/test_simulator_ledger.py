@@ -134,3 +134,13 @@ def test_different_tokens_generate_at_the_same_time(simulator: Simulator) -> Non
     for t in threads:
         t.join()
     assert statuses == [200] * 6
+
+
+def test_the_simulator_masks_tokens_with_the_sdks_one_mask_function() -> None:
+    from novelai_core.auth import mask_token
+    from novelai_core.simulator import run_simulator
+
+    token = "jwt.simulator-mask-check-0123456789abcdef"  # not a pst- token: no prefix is shown
+    with run_simulator(token=token) as sim:
+        assert repr(sim) == f"Simulator(url={sim.url!r}, token={mask_token(token)!r})"
+        assert token[:4] not in repr(sim) and token[4:-4] not in repr(sim)

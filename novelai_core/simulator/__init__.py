@@ -11,8 +11,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..auth import mask_token
 from .faults import FAULT_NAMES
-from .ledger import mask_token, token_key
+from .ledger import token_key
 from .server import SimServer
 from .state import SimState
 from .vibe import VIBE_MAGIC

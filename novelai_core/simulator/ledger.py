@@ -27,15 +27,6 @@ def token_key(token: str | None) -> str:
     return "tok-" + hashlib.sha256(token.encode()).hexdigest()[:10]
 
 
-def mask_token(token: str | None) -> str:
-    """A display form that reveals at most the last four characters of a long token."""
-    if token is None:
-        return "<none>"
-    if len(token) < 12:
-        return "***"
-    return f"{token[:4]}…{token[-4:]}"
-
-
 @dataclass
 class Account:
     balance: int
