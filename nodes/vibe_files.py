@@ -207,7 +207,7 @@ def _check_exportable(vibes: tuple[Any, ...], model: str, store: Any, guard: str
 
 def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any], int]:
     from ..novelai_core.vibe_encoding import vibe_png
-    from ..novelai_core.vibe_files import export_vibe
+    from ..novelai_core.vibe_export import export_vibe
     from .session import get_client
 
     client = get_client()
@@ -243,7 +243,8 @@ def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any
 
 
 def _write(docs: list[Any], filename_prefix: str) -> Path:
-    from ..novelai_core.vibe_files import BUNDLE_SUFFIX, VIBE_SUFFIX, build_bundle
+    from ..novelai_core.vibe_export import build_bundle
+    from ..novelai_core.vibe_files import BUNDLE_SUFFIX, VIBE_SUFFIX
 
     paths = folder_paths()
     folder, name, counter, _subfolder, _ = paths.get_save_image_path(

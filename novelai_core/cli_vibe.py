@@ -97,7 +97,7 @@ class _LazyEncoder:
 @_guarded
 def run_encode(args: argparse.Namespace) -> int:
     """Encode IMAGE for --model (from the store when it has it); print what happened."""
-    from .vibe_files import ensure_encoding  # noqa: PLC0415
+    from .vibe_export import ensure_encoding  # noqa: PLC0415
 
     image = _validated_image(args)
     store = _store(args)
@@ -121,7 +121,7 @@ def run_encode(args: argparse.Namespace) -> int:
 @_guarded
 def run_export(args: argparse.Namespace) -> int:
     """Write a .naiv4vibe of IMAGE with the encoding for --model (+ other stored ones)."""
-    from .vibe_files import export_vibe  # noqa: PLC0415
+    from .vibe_export import export_vibe  # noqa: PLC0415
 
     image = _validated_image(args)
     store = _store(args)

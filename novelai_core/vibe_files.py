@@ -1,10 +1,11 @@
-"""The web app's .naiv4vibe / .naiv4vibebundle files (contract §8): read, write, turn into Vibes.
+"""The web app's .naiv4vibe / .naiv4vibebundle files (contract §8): read, turn into Vibes.
 
 A file holds the original image and encodings per ``modelKey`` (the capability table's
 ``vibe_model_key``) and information extracted. Importing uses the file's encoding for the
 generation model when it has one; otherwise the image, which is then encoded through the vibe
 store (once). Every encoding in a file that also has its image is copied into the store, so a
-later generation with another model the file covers costs nothing either.
+later generation with another model the file covers costs nothing either. Writing files is
+``vibe_export``'s part.
 """
 
 from __future__ import annotations
@@ -12,33 +13,25 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import json
-import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from PIL import Image
-
 from .capabilities import MODELS, UnknownModelError, get_capability
 from .errors import InputError
-from .images import ImageInput, b64, png_bytes, to_pil
 from .models.user import Vibe
-from .vibe_encoding import Encoder, stored_or_encoded, vibe_png
 from .vibe_store import DiskVibeStore, round_information
 
 __all__ = [
     "BUNDLE_IDENTIFIER",
+    "BUNDLE_SUFFIX",
+    "DEFAULT_STRENGTH",
     "VIBE_FILE_SUFFIXES",
     "VIBE_IDENTIFIER",
+    "VIBE_SUFFIX",
     "FileEncoding",
     "VibeFile",
-    "build_bundle",
-    "build_vibe_file",
-    "ensure_encoding",
-    "export_vibe",
     "key_for_model",
     "load_vibe_file",
     "model_for_key",
@@ -52,7 +45,6 @@ BUNDLE_IDENTIFIER: Final = "novelai-vibe-transfer-bundle"
 VIBE_SUFFIX: Final = ".naiv4vibe"
 BUNDLE_SUFFIX: Final = ".naiv4vibebundle"
 VIBE_FILE_SUFFIXES: Final = (VIBE_SUFFIX, BUNDLE_SUFFIX)
-THUMBNAIL_SIDE: Final = 256
 DEFAULT_STRENGTH: Final = 0.6
 
 
@@ -303,106 +295,3 @@ def _fallback_encoding(
         f"{model or 'any known model'} at information extracted {info:g} (it has: "
         f"{have or 'none'}) and no image to encode again"
     )
-
-
-# --- exporting -------------------------------------------------------------------------------
-
-
-def ensure_encoding(
-    store: DiskVibeStore,
-    image: ImageInput,
-    model: str,
-    information_extracted: float,
-    encode: Encoder,
-) -> tuple[bytes, bool]:
-    """(encoding, cached): from the store, else ``encode`` (2 Anlas) and store it."""
-    return stored_or_encoded(store, vibe_png(image), model, information_extracted, encode)
-
-
-def _thumbnail(image: Image.Image) -> str:
-    thumb = image.convert("RGB")
-    thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    thumb.save(buffer, format="JPEG", quality=85)
-    return "data:image/jpeg;base64," + b64(buffer.getvalue())
-
-
-def build_vibe_file(
-    image: ImageInput,
-    encodings: Iterable[tuple[str, float, bytes]],
-    *,
-    name: str,
-    model: str,
-    information_extracted: float,
-    strength: float = DEFAULT_STRENGTH,
-    created_at_ms: int | None = None,
-) -> dict[str, Any]:
-    """A .naiv4vibe document (type "image") from the image and (model, info, data) encodings.
-
-    ``model`` / ``information_extracted`` / ``strength`` become importInfo: what the web app
-    selects when the file is imported. Encodings for models without a modelKey are skipped.
-    """
-    png = image if isinstance(image, bytes) else png_bytes(to_pil(image))
-    by_key: dict[str, dict[str, Any]] = {}
-    for enc_model, info, data in encodings:
-        model_key = key_for_model(enc_model)
-        if model_key is None:
-            continue
-        inner = hashlib.sha256(b"%s:%r" % (model_key.encode(), round_information(info))).hexdigest()
-        by_key.setdefault(model_key, {})[inner] = {
-            "encoding": b64(data),
-            "params": {"information_extracted": round_information(info)},
-        }
-    return {
-        "identifier": VIBE_IDENTIFIER,
-        "version": 1,
-        "type": "image",
-        "image": b64(png),
-        "id": hashlib.sha256(png).hexdigest(),
-        "encodings": by_key,
-        "name": name,
-        "thumbnail": _thumbnail(to_pil(png)),
-        "createdAt": int(time.time() * 1000) if created_at_ms is None else created_at_ms,
-        "importInfo": {
-            "model": model,
-            "information_extracted": round_information(information_extracted),
-            "strength": strength,
-        },
-    }
-
-
-def build_bundle(vibes: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """A .naiv4vibebundle document from single-vibe documents."""
-    return {"identifier": BUNDLE_IDENTIFIER, "version": 1, "vibes": list(vibes)}
-
-
-def export_vibe(
-    store: DiskVibeStore,
-    image: ImageInput,
-    *,
-    model: str,
-    information_extracted: float,
-    encode: Callable[[bytes, str, float], bytes],
-    name: str,
-    strength: float = DEFAULT_STRENGTH,
-) -> tuple[dict[str, Any], bool]:
-    """(.naiv4vibe document, cached): the encoding for ``model`` (stored or made now) plus every
-    other encoding the store holds for this picture."""
-    png = vibe_png(image)
-    data, cached = ensure_encoding(store, png, model, information_extracted, encode)
-    encodings = [(model, information_extracted, data)]
-    for entry, other in store.for_image(png):
-        same = entry.model == model and entry.information_extracted == round_information(
-            information_extracted
-        )
-        if not same:
-            encodings.append((entry.model, entry.information_extracted, other))
-    doc = build_vibe_file(
-        png,
-        encodings,
-        name=name,
-        model=model,
-        information_extracted=information_extracted,
-        strength=strength,
-    )
-    return doc, cached

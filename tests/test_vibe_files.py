@@ -16,15 +16,8 @@ from novelai_core.constants import PATH_ENCODE_VIBE, PATH_GENERATE
 from novelai_core.errors import InputError
 from novelai_core.simulator import Simulator
 from novelai_core.simulator.vibe import read_encoding
-from novelai_core.vibe_files import (
-    build_bundle,
-    build_vibe_file,
-    export_vibe,
-    load_vibe_file,
-    parse_vibe_files,
-    seed_store,
-    to_vibe,
-)
+from novelai_core.vibe_export import build_bundle, build_vibe_file, export_vibe
+from novelai_core.vibe_files import load_vibe_file, parse_vibe_files, seed_store, to_vibe
 from novelai_core.vibe_store import DiskVibeStore
 from tests.client_helpers import client_for, requests_to, small_request
 
