@@ -13,16 +13,16 @@ information extracted rounded to 4 decimals (float noise only; the widgets step 
 One file per entry, written to a temporary file and moved into place with ``os.replace``, so
 readers (other threads, the CLI in another process) never see a partial entry. Each entry
 records its own key fields and the sha256 of the encoding: anything that does not check out is
-treated as missing and overwritten by the next ``put``. Least recently used entries (file
-modification time, refreshed on every hit) are evicted above ``max_bytes`` or ``max_entries``.
-The store is a cache: I/O errors make it miss, never fail a generation.
+treated as missing and overwritten by the next ``put`` (the format: ``vibe_store_entry``).
+Least recently used entries (file modification time, refreshed on every hit) are evicted above
+``max_bytes`` or ``max_entries``. The store is a cache: I/O errors make it miss, never fail a
+generation.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import sys
@@ -31,13 +31,21 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from PIL import Image
 
 from .images import ImageInput, to_pil
+from .vibe_store_entry import (
+    ENTRY_SUFFIX,
+    StoredVibe,
+    describe_entry,
+    entry_key,
+    pack,
+    round_information,
+    unpack,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -57,17 +65,8 @@ ENV_MAX_MB: Final = "NAI_VIBE_STORE_MAX_MB"
 APP_DIR: Final = "novelai-nodes"
 DEFAULT_MAX_BYTES: Final = 256 * 1024 * 1024  # ~5,000 real encodings of ~49 KB
 DEFAULT_MAX_ENTRIES: Final = 10_000
-INFO_DECIMALS: Final = 4
-_MAGIC: Final = b"NAIVIBESTORE1\n"
-_SUFFIX: Final = ".vibe"
 _TMP_PREFIX: Final = ".tmp-"
 _STALE_TMP_SECONDS: Final = 3600
-_HEADER_LIMIT: Final = 64 * 1024
-
-
-def round_information(value: float) -> float:
-    """information_extracted as the store compares it (float noise removed)."""
-    return round(float(value), INFO_DECIMALS)
 
 
 def default_store_dir(
@@ -115,66 +114,6 @@ def image_digest(image: ImageInput) -> str:
     return _pixel_digest(to_pil(image))
 
 
-@dataclass(frozen=True)
-class StoredVibe:
-    """One entry as listed: what it was encoded for, its size and when it was last used."""
-
-    key: str
-    model: str
-    information_extracted: float
-    image_sha256: str
-    size: int
-    last_used: float
-    created: float
-    path: Path
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "model": self.model,
-            "information_extracted": self.information_extracted,
-            "image_sha256": self.image_sha256,
-            "bytes": self.size,
-            "last_used": round(self.last_used, 3),
-            "created": round(self.created, 3),
-        }
-
-
-def _entry_key(digest: str, model: str, information_extracted: float) -> str:
-    text = f"{digest}\n{model}\n{round_information(information_extracted):.{INFO_DECIMALS}f}"
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _pack(header: dict[str, Any], data: bytes) -> bytes:
-    raw = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    return _MAGIC + len(raw).to_bytes(4, "big") + raw + data
-
-
-def _split(blob: bytes) -> tuple[dict[str, Any], bytes] | None:
-    """(header, the rest) when ``blob`` starts like an entry, else None."""
-    start = len(_MAGIC) + 4
-    if not blob.startswith(_MAGIC) or len(blob) < start:
-        return None
-    length = int.from_bytes(blob[len(_MAGIC) : start], "big")
-    if length > _HEADER_LIMIT or len(blob) < start + length:
-        return None
-    try:
-        header = json.loads(blob[start : start + length])
-    except ValueError:
-        return None
-    return (header, blob[start + length :]) if isinstance(header, dict) else None
-
-
-def _unpack(blob: bytes) -> tuple[dict[str, Any], bytes] | None:
-    """(header, encoding) of a well-formed entry, else None (corrupted or truncated)."""
-    split = _split(blob)
-    if split is None:
-        return None
-    header, data = split
-    intact = bool(data) and header.get("length") == len(data)
-    return split if intact and header.get("sha256") == hashlib.sha256(data).hexdigest() else None
-
-
 class DiskVibeStore:
     """Vibe encodings on disk (see the module docstring); a ``vibe_encoding.VibeStore``."""
 
@@ -217,7 +156,7 @@ class DiskVibeStore:
         return digest
 
     def _path(self, digest: str, model: str, information_extracted: float) -> Path:
-        return self.root / (_entry_key(digest, model, information_extracted) + _SUFFIX)
+        return self.root / (entry_key(digest, model, information_extracted) + ENTRY_SUFFIX)
 
     # --- the VibeStore protocol -------------------------------------------------------------
 
@@ -247,7 +186,7 @@ class DiskVibeStore:
         with self._lock:
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
-                self._write_atomic(path, _pack(header, bytes(data)))
+                self._write_atomic(path, pack(header, bytes(data)))
                 self._touch(path)
                 self._evict(keep=path)
             except OSError as exc:  # a cache that cannot write must not fail a generation
@@ -263,7 +202,7 @@ class DiskVibeStore:
 
     def entries(self) -> list[StoredVibe]:
         """Readable entries, most recently used first."""
-        found = [entry for entry in map(self._describe, self._files()) if entry is not None]
+        found = [entry for entry in map(describe_entry, self._files()) if entry is not None]
         return sorted(found, key=lambda e: e.last_used, reverse=True)
 
     def for_image(self, image: ImageInput) -> list[tuple[StoredVibe, bytes]]:
@@ -290,7 +229,7 @@ class DiskVibeStore:
                     path.unlink()
                 except OSError:
                     continue
-                removed += path.suffix == _SUFFIX
+                removed += path.suffix == ENTRY_SUFFIX
             self._digests.clear()
         return removed
 
@@ -303,7 +242,7 @@ class DiskVibeStore:
             blob = path.read_bytes()
         except OSError:
             return None
-        unpacked = _unpack(blob)
+        unpacked = unpack(blob)
         if unpacked is None:
             _log.info("vibe store: ignoring corrupted entry %s", path.name)
             return None
@@ -316,31 +255,6 @@ class DiskVibeStore:
         ) != expected:
             return None
         return data
-
-    def _describe(self, path: Path) -> StoredVibe | None:
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(len(_MAGIC) + 4 + _HEADER_LIMIT)
-            stat = path.stat()
-        except OSError:
-            return None
-        split = _split(head)
-        if split is None:
-            return None
-        header = split[0]
-        try:
-            return StoredVibe(
-                key=path.stem,
-                model=str(header["model"]),
-                information_extracted=float(header["information_extracted"]),
-                image_sha256=str(header["image_sha256"]),
-                size=stat.st_size,
-                last_used=stat.st_mtime,
-                created=float(header["created"]),
-                path=path,
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
 
     def _write_atomic(self, path: Path, blob: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=_TMP_PREFIX, suffix=".part")
@@ -381,7 +295,7 @@ class DiskVibeStore:
             return
         for item in listing:
             name = item.name
-            if name.endswith(_SUFFIX) or (include_tmp and name.startswith(_TMP_PREFIX)):
+            if name.endswith(ENTRY_SUFFIX) or (include_tmp and name.startswith(_TMP_PREFIX)):
                 yield Path(item.path)
 
     def _stats(self) -> list[tuple[int, int, Path]]:
@@ -413,7 +327,7 @@ class DiskVibeStore:
     def _sweep_tmp(self) -> None:
         cutoff = time.time() - _STALE_TMP_SECONDS
         for path in self._files(include_tmp=True):
-            if path.suffix == _SUFFIX:
+            if path.suffix == ENTRY_SUFFIX:
                 continue
             try:
                 if path.stat().st_mtime < cutoff:
