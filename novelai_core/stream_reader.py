@@ -84,26 +84,30 @@ def read_events(
     without a final for every sample), DecodeError for frames that cannot be read.
     """
     finals: set[int] = set()
+
+    def typed(raws: list[dict[str, Any]]) -> Iterator[StreamEvent]:
+        for raw in raws:
+            event = _typed(raw, seed, correlation_id)
+            if isinstance(event, FinalImage):
+                finals.add(event.sample)
+            if event is not None:
+                yield event
+
     for chunk in chunks:
         try:
             events = decoder.feed(chunk)
         except DecodeError as exc:
             raise DecodeError(exc.message, status=200, correlation_id=correlation_id) from exc
-        for raw in events:
-            event = _typed(raw, seed, correlation_id)
-            if event is None:
-                continue
-            if isinstance(event, FinalImage):
-                finals.add(event.sample)
-            yield event
+        yield from typed(events)
     try:
-        decoder.close()
+        last = decoder.close()  # an SSE body may end right after its last event's data line
     except DecodeError as exc:
         raise StreamError(
             f"NovelAI's stream was cut off ({exc.message}). {_MAYBE_CHARGED}",
             status=200,
             correlation_id=correlation_id,
         ) from exc
+    yield from typed(last)
     missing = sorted(set(range(n_samples)) - finals)
     if missing:
         raise StreamError(

@@ -131,12 +131,14 @@ class MsgpackStreamDecoder:
             raise DecodeError(f"malformed msgpack stream frame: {exc}") from exc
         return _check_event(event, "msgpack")
 
-    def close(self) -> None:
-        """The body ended: fail if it stopped in the middle of a frame."""
+    def close(self) -> list[dict[str, Any]]:
+        """The body ended: fail if it stopped in the middle of a frame (frames end themselves,
+        so nothing is left to return; the list matches SseStreamDecoder.close)."""
         if self._buffer:
             left = len(self._buffer)
             self._buffer.clear()
             raise DecodeError(f"the stream ended inside a msgpack frame ({left} bytes left)")
+        return []
 
 
 class SseStreamDecoder:
@@ -206,12 +208,19 @@ class SseStreamDecoder:
                 raise DecodeError("an SSE stream event's image is not valid base64") from exc
         return event
 
-    def close(self) -> None:
-        """The body ended: fail if it stopped in the middle of an event."""
-        pending = bool(self._buffer) or bool(self._data)
+    def close(self) -> list[dict[str, Any]]:
+        """The body ended: return the last event if its `data:` lines are complete.
+
+        Blank lines separate events and nothing terminates the stream (contract §9), so the
+        body may end right after the last event's data line. A line cut before its line feed
+        means the body stopped in the middle of an event: DecodeError.
+        """
+        cut = bool(self._buffer)
         self._buffer.clear()
-        self._data = []
-        self._event_bytes = 0
         self._scanned = 0
-        if pending:
+        if cut:
+            self._data = []
+            self._event_bytes = 0
             raise DecodeError("the stream ended in the middle of an SSE event")
+        event = self._dispatch()
+        return [] if event is None else [event]

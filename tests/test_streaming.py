@@ -51,7 +51,7 @@ def _decode_all(stream: str, chunks: list[bytes]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for chunk in chunks:
         events.extend(decoder.feed(chunk))
-    decoder.close()
+    events.extend(decoder.close())
     return events
 
 
@@ -127,16 +127,43 @@ def test_sse_blank_lines_without_data_produce_no_event() -> None:
 def test_a_body_cut_inside_an_event_fails_on_close(stream: str) -> None:
     body = _body(stream)
     decoder = decoder_for(stream)  # type: ignore[arg-type]
-    decoder.feed(body[:-1])
+    decoder.feed(body[:-5])
     with pytest.raises(DecodeError, match="ended"):
         decoder.close()
 
 
-def test_sse_data_without_the_closing_blank_line_fails_on_close() -> None:
+def test_sse_data_without_the_closing_blank_line_is_the_last_event() -> None:
+    # Contract §9: blank lines separate events and there is no terminator, so a body may end
+    # right after the last event's data line.
     decoder = SseStreamDecoder()
-    assert decoder.feed(b'data: {"event_type": "final"}\n') == []
-    with pytest.raises(DecodeError):
+    assert decoder.feed(b'data: {"event_type": "final", "samp_ix": 0}\n') == []
+    assert decoder.close() == [{"event_type": "final", "samp_ix": 0}]
+    assert decoder.close() == []  # dispatched once
+
+
+def test_a_whole_sse_body_without_its_last_blank_line_decodes_every_event() -> None:
+    body = _body("sse")[:-1]
+    decoder = SseStreamDecoder()
+    events = decoder.feed(body)
+    assert events + decoder.close() == EVENTS
+
+
+def test_an_sse_data_line_cut_before_its_line_feed_fails_on_close() -> None:
+    decoder = SseStreamDecoder()
+    assert decoder.feed(b'data: {"event_type": "final", "samp_ix": 0}') == []
+    with pytest.raises(DecodeError, match="ended in the middle"):
         decoder.close()
+
+
+def test_a_stream_whose_last_final_has_no_blank_line_still_delivers_it() -> None:
+    from novelai_core.results import FinalImage
+    from novelai_core.stream_reader import read_events
+
+    png = b"\x89PNG\r\n\x1a\n final"
+    final = {"event_type": "final", "samp_ix": 0, "gen_id": "g", "image": png}
+    body = encode_sse_event(final)[:-1]
+    events = list(read_events([body[:7], body[7:]], SseStreamDecoder(), n_samples=1, seed=3))
+    assert events == [FinalImage(0, png, 3, "g")]
 
 
 def test_an_absurd_msgpack_frame_length_is_refused_early() -> None:
@@ -196,7 +223,7 @@ def _fuzz(decoder: MsgpackStreamDecoder | SseStreamDecoder, chunks: list[bytes])
         for chunk in chunks:
             for event in decoder.feed(chunk):
                 assert isinstance(event, dict)
-        decoder.close()
+        assert all(isinstance(event, dict) for event in decoder.close())
     except DecodeError:
         pass
 
