@@ -12,13 +12,12 @@ from .constants import (
     AUGMENT_TOOLS,
     EMOTIONS,
     MAX_PIXELS,
-    UPSCALE_MAX_HEIGHT,
-    UPSCALE_MAX_WIDTH,
     UPSCALE_MODEL,
 )
 from .errors import InputError
 from .images import ImageInput, b64, png_bytes, to_pil
 from .models.wire import AugmentImageRequest, EncodeVibeRequest, UpscaleRequest, dump_wire
+from .tool_sizes import check_upscale_source
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -88,14 +87,6 @@ def build_augment_request(
 
 def build_upscale_request(image: ImageInput) -> dict[str, Any]:
     """Body of the 2026 /ai/upscale (2× upscale); sources up to 1536×2048 either way round."""
-    source = to_pil(image)
-    w, h = source.size
-    fits = (w <= UPSCALE_MAX_WIDTH and h <= UPSCALE_MAX_HEIGHT) or (
-        w <= UPSCALE_MAX_HEIGHT and h <= UPSCALE_MAX_WIDTH
-    )
-    if not fits:
-        raise InputError(
-            f"image: {w}×{h} is above the upscale limit of {UPSCALE_MAX_WIDTH}×{UPSCALE_MAX_HEIGHT}"
-        )
+    check_upscale_source(*to_pil(image).size)
     body = UpscaleRequest(image=b64(_as_png(image, "image")), model=UPSCALE_MODEL)
     return dump_wire(body)
