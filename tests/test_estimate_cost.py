@@ -90,6 +90,6 @@ def test_vibes_beyond_four_and_uncached_encodes_cost_two_each() -> None:
 
 
 def test_the_v5_curated_inpaint_fallback_is_priced_as_the_model_that_runs() -> None:
-    source = InpaintSource(image=IMG, mask=IMG, strength=1.0)
+    source = InpaintSource(image=IMG, mask=IMG, strength=0.99)  # the contract's maximum
     v5 = estimate_cost(_req("nai-diffusion-5-curated", settings={"steps": 28}, source=source))
     assert v5.per_image == 20  # V4.5 curated inpainting: no ×1.5

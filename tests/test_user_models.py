@@ -81,6 +81,22 @@ def test_strength_ranges_are_checked_at_construction() -> None:
         CharacterReference(image=img, mode="face")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("source", [Img2ImgSource, InpaintSource])
+def test_source_strength_and_noise_follow_the_contract_ranges(source: type) -> None:
+    # Contract §7: strength 0.01-0.99, noise 0-0.99; NovelAI answers 400 outside them.
+    img = Image.new("RGB", (8, 8))
+    extra = {"mask": img} if source is InpaintSource else {}
+    for strength in (0.01, 0.99):
+        assert source(image=img, strength=strength, **extra).strength == strength
+    for strength in (0.0, 1.0):
+        with pytest.raises(ValidationError, match="strength"):
+            source(image=img, strength=strength, **extra)
+    assert source(image=img, noise=0.99, **extra).noise == 0.99
+    for noise in (-0.01, 1.0):
+        with pytest.raises(ValidationError, match="noise"):
+            source(image=img, noise=noise, **extra)
+
+
 def test_changing_a_copy_leaves_the_original_alone() -> None:
     request = GenerationRequest(prompt=Prompt(text="a"))
     changed = request.model_copy(update={"characters": (Character(prompt="b"),)})

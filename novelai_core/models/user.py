@@ -81,7 +81,8 @@ class InpaintSource(_Frozen):
     image: _Image
     mask: _Image
     # The web app sends its img2img defaults with infill; the inpaint slider is img2img_strength.
-    strength: float = Field(0.7, ge=0.01, le=1.0)
+    # strength is sent as parameters.strength, which NovelAI limits to 0.01-0.99 (contract §7).
+    strength: float = Field(0.7, ge=0.01, le=0.99)
     noise: float = Field(0.0, ge=0.0, le=0.99)
     add_original_image: bool = False
     img2img_strength: float = Field(1.0, ge=0.01, le=1.0)
