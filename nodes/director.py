@@ -13,19 +13,15 @@ from __future__ import annotations
 from typing import Any, ClassVar, Final
 
 from ..novelai_core.constants import EMOTIONS
-from . import spend_guard
 from . import types as t
+from . import widgets
 
 CATEGORY_DIRECTOR: Final = "NovelAI/director tools"
 DEFRY_MAX: Final = 5
 
 
 def _defry(tooltip: str) -> t.InputSpec:
-    return ("INT", {"default": 0, "min": 0, "max": DEFRY_MAX, "step": 1, "tooltip": tooltip})
-
-
-def _guard() -> t.InputSpec:
-    return t.combo(spend_guard.OPTIONS, spend_guard.FREE_ONLY, spend_guard.TOOLTIP)
+    return widgets.integer(tooltip, 0, 0, DEFRY_MAX)
 
 
 def augment(tool: str, image: Any, guard: str, unique_id: Any, **options: Any) -> tuple[Any, ...]:
@@ -72,7 +68,7 @@ class _DirectorTool:
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
         return {
-            "required": {**cls._required(), "spend_guard": _guard()},
+            "required": {**cls._required(), "spend_guard": widgets.spend_guard()},
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 

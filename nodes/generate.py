@@ -11,19 +11,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS, get_capability
-from ..novelai_core.constants import (
-    K_EULER_ANCESTRAL,
-    KARRAS,
-    MAX_SEED,
-    MAX_SIDE,
-    MAX_STEPS,
-    NOISE_SCHEDULES,
-    SAMPLERS,
-    SIZE_PRESETS,
-    SIZE_STEP,
-)
-from . import spend_guard
+from ..novelai_core.constants import KARRAS, MAX_SIDE, NOISE_SCHEDULES, SIZE_PRESETS, SIZE_STEP
 from . import types as t
+from . import widgets
 from .generate_run import run_generation
 
 CUSTOM_SIZE: Final = "Custom"
@@ -53,16 +43,12 @@ def resolve_schedule(model: str, schedule: str) -> str:
     return allowed[0] if len(allowed) == 1 else schedule
 
 
-def _int(default: int, low: int, high: int, tooltip: str, step: int = 1) -> t.InputSpec:
-    return ("INT", {"default": default, "min": low, "max": high, "step": step, "tooltip": tooltip})
-
-
 def _side(default: int, name: str) -> t.InputSpec:
-    return _int(
+    return widgets.integer(
+        f"Image {name} in px, a multiple of 64; used when size is 'Custom'.",
         default,
         SIZE_STEP,
         MAX_SIDE,
-        f"Image {name} in px, a multiple of 64; used when size is 'Custom'.",
         step=SIZE_STEP,
     )
 
@@ -107,34 +93,14 @@ class NovelAIGenerate:
                 ),
                 "width": _side(832, "width"),
                 "height": _side(1216, "height"),
-                "seed": (
-                    "INT",
-                    {
-                        "default": 0,
-                        "min": 0,
-                        "max": MAX_SEED,
-                        "control_after_generate": True,
-                        "tooltip": "Seed of the first sample (sample i uses seed + i). A fixed "
-                        "seed re-queued reuses ComfyUI's cache: no new request, no Anlas.",
-                    },
+                "seed": widgets.seed(
+                    "Seed of the first sample (sample i uses seed + i). A fixed seed re-queued "
+                    "reuses ComfyUI's cache: no new request, no Anlas."
                 ),
-                "steps": _int(
-                    23, 1, MAX_STEPS, "Sampling steps (web default 23; Opus free up to 28)."
-                ),
-                "scale": (
-                    "FLOAT",
-                    {
-                        "default": 5.0,
-                        "min": 0.0,
-                        "max": 10.0,
-                        "step": 0.1,
-                        "tooltip": "Prompt guidance: how strictly the prompt is followed.",
-                    },
-                ),
-                "sampler": t.combo(
-                    SAMPLERS,
-                    K_EULER_ANCESTRAL,
-                    "Sampler; ddim_v3 is V3 only, V5 Full Medium has Euler ancestral only.",
+                "steps": widgets.steps("Sampling steps (web default 23; Opus free up to 28)."),
+                "scale": widgets.guidance("Prompt guidance: how strictly the prompt is followed."),
+                "sampler": widgets.sampler(
+                    "Sampler; ddim_v3 is V3 only, V5 Full Medium has Euler ancestral only."
                 ),
                 "noise_schedule": t.combo(
                     NOISE_SCHEDULES,
@@ -145,12 +111,10 @@ class NovelAIGenerate:
                 "variety": t.boolean(
                     "Variety+: more varied compositions (V3, V4, V4.5; not V5).", False
                 ),
-                "samples": _int(
-                    1, 1, 8, "Images per request (limited by size; each may cost Anlas)."
+                "samples": widgets.integer(
+                    "Images per request (limited by size; each may cost Anlas).", 1, 1, 8
                 ),
-                "spend_guard": t.combo(
-                    spend_guard.OPTIONS, spend_guard.FREE_ONLY, spend_guard.TOOLTIP
-                ),
+                "spend_guard": widgets.spend_guard(),
                 "stream": t.boolean(
                     "Stream: live preview and per-step progress. Off: one plain request.", True
                 ),

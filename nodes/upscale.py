@@ -13,22 +13,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS
-from ..novelai_core.constants import (
-    ENHANCE_LEVELS,
-    K_EULER_ANCESTRAL,
-    MAX_SEED,
-    MAX_STEPS,
-    SAMPLERS,
-)
-from . import spend_guard
+from ..novelai_core.constants import ENHANCE_LEVELS
 from . import types as t
+from . import widgets
 
 CATEGORY_UPSCALE: Final = "NovelAI/upscale"
 MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5}
-
-
-def _guard() -> t.InputSpec:
-    return t.combo(spend_guard.OPTIONS, spend_guard.FREE_ONLY, spend_guard.TOOLTIP)
 
 
 class NovelAIUpscale:
@@ -50,7 +40,7 @@ class NovelAIUpscale:
         return {
             "required": {
                 "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
-                "spend_guard": _guard(),
+                "spend_guard": widgets.spend_guard(),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
@@ -77,10 +67,6 @@ class NovelAIUpscale:
         )
         batch, _ = images_to_tensors([result.images[0].image])
         return (batch,)
-
-
-def _int(default: int, low: int, high: int, tooltip: str) -> t.InputSpec:
-    return ("INT", {"default": default, "min": low, "max": high, "step": 1, "tooltip": tooltip})
 
 
 class NovelAIEnhance:
@@ -113,30 +99,17 @@ class NovelAIEnhance:
                 "magnitude": t.combo(
                     tuple(MAGNITUDES), "1.5x", "Size of the redrawn copy: ×1 or ×1.5."
                 ),
-                "level": _int(3, 1, 5, "Enhance level 1-5: how much may be redrawn."),
-                "seed": (
-                    "INT",
-                    {
-                        "default": 0,
-                        "min": 0,
-                        "max": MAX_SEED,
-                        "control_after_generate": True,
-                        "tooltip": "Seed of the img2img pass (the web app draws a new one).",
-                    },
+                "level": widgets.integer(
+                    "Enhance level 1-5: how much may be redrawn.",
+                    3,
+                    min(ENHANCE_LEVELS),
+                    max(ENHANCE_LEVELS),
                 ),
-                "steps": _int(23, 1, MAX_STEPS, "Sampling steps (Opus free up to 28 and 1 MP)."),
-                "scale": (
-                    "FLOAT",
-                    {
-                        "default": 5.0,
-                        "min": 0.0,
-                        "max": 10.0,
-                        "step": 0.1,
-                        "tooltip": "Prompt guidance.",
-                    },
-                ),
-                "sampler": t.combo(SAMPLERS, K_EULER_ANCESTRAL, "Sampler."),
-                "spend_guard": _guard(),
+                "seed": widgets.seed("Seed of the img2img pass (the web app draws a new one)."),
+                "steps": widgets.steps("Sampling steps (Opus free up to 28 and 1 MP)."),
+                "scale": widgets.guidance("Prompt guidance."),
+                "sampler": widgets.sampler("Sampler."),
+                "spend_guard": widgets.spend_guard(),
                 "stream": t.boolean("Stream: live preview and per-step progress.", True),
             },
             "optional": {

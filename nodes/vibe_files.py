@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
-from . import comfy_compat, spend_guard
+from . import comfy_compat, spend_guard, widgets
 from . import types as t
 from .metadata_nodes import folder_paths
 from .vibe_store_node import encoded_vibe_models, shared_store, vibe_status
@@ -145,10 +145,8 @@ class NovelAIExportVibe:
                 "filename_prefix": t.text(
                     "File name prefix; may contain a subfolder, e.g. 'vibes/mine'.", "NovelAI_vibe"
                 ),
-                "spend_guard": t.combo(
-                    spend_guard.OPTIONS,
-                    spend_guard.FREE_ONLY,
-                    "Most Anlas this node may spend on encodings (2 per vibe not stored yet).",
+                "spend_guard": widgets.spend_guard(
+                    "Most Anlas this node may spend on encodings (2 per vibe not stored yet)."
                 ),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},

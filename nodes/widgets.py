@@ -1,0 +1,70 @@
+"""Widget specs several nodes share (seed, steps, guidance, sampler, spend guard), declared once.
+
+Limits come from the core's constants and defaults from the default model's capability row, so
+the Generate and Enhance nodes (and the Director tools, Upscale and Export Vibe for the spend
+guard) cannot drift apart. Tooltips differ per node and are passed in.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ..novelai_core.capabilities import DEFAULT_MODEL, get_capability
+from ..novelai_core.constants import (
+    K_EULER_ANCESTRAL,
+    MAX_SCALE,
+    MAX_SEED,
+    MAX_STEPS,
+    MIN_STEPS,
+    SAMPLERS,
+)
+from . import spend_guard as guard
+from . import types as t
+
+_DEFAULTS: Final = get_capability(DEFAULT_MODEL)
+
+
+def integer(tooltip: str, default: int, low: int, high: int, *, step: int = 1) -> t.InputSpec:
+    """An INT widget in [low, high]."""
+    return ("INT", {"default": default, "min": low, "max": high, "step": step, "tooltip": tooltip})
+
+
+def seed(tooltip: str) -> t.InputSpec:
+    """The seed, with ComfyUI's control_after_generate (fixed, increment, randomize…)."""
+    return (
+        "INT",
+        {
+            "default": 0,
+            "min": 0,
+            "max": MAX_SEED,
+            "control_after_generate": True,
+            "tooltip": tooltip,
+        },
+    )
+
+
+def steps(tooltip: str) -> t.InputSpec:
+    return integer(tooltip, _DEFAULTS.default_steps, MIN_STEPS, MAX_STEPS)
+
+
+def guidance(tooltip: str) -> t.InputSpec:
+    """Prompt guidance (the wire's ``scale``)."""
+    return (
+        "FLOAT",
+        {
+            "default": _DEFAULTS.default_scale,
+            "min": 0.0,
+            "max": MAX_SCALE,
+            "step": 0.1,
+            "tooltip": tooltip,
+        },
+    )
+
+
+def sampler(tooltip: str) -> t.InputSpec:
+    return t.combo(SAMPLERS, K_EULER_ANCESTRAL, tooltip)
+
+
+def spend_guard(tooltip: str = guard.TOOLTIP) -> t.InputSpec:
+    """The spend guard combo; 'free only' by default so nothing costs Anlas unasked."""
+    return t.combo(guard.OPTIONS, guard.FREE_ONLY, tooltip)
