@@ -199,6 +199,13 @@ def _check_vibes(request: GenerationRequest, cap: ModelCapability) -> None:
     for index, vibe in enumerate(vibes):
         if cap.vibe_mode == "raw" and vibe.image is None:
             raise InputError(f"vibes[{index}]: {cap.id} needs the vibe's image, not an encoding")
+        if vibe.encoding is not None and vibe.encoding_model is None:
+            # An encoding serves only the model it was made for; without its name it could be
+            # sent to another model (NovelAI answers 500) or reused across models.
+            raise InputError(
+                f"vibes[{index}].encoding_model: the vibe has an encoding but does not say which "
+                f"model it was encoded for; set encoding_model (e.g. {cap.id})"
+            )
         if cap.vibe_mode == "encoded":
             if vibe.encoding is None:
                 raise InputError(

@@ -173,7 +173,12 @@ def _v45_vibe() -> GenerationRequest:
         settings=GenerationSettings(seed=3),
         vibes=(
             Vibe(encoding=b"\x01encoded-vibe-one", encoding_model=model, strength=0.7),
-            Vibe(encoding=b"\x02encoded-vibe-two", strength=0.4, information_extracted=0.5),
+            Vibe(
+                encoding=b"\x02encoded-vibe-two",
+                encoding_model=model,
+                strength=0.4,
+                information_extracted=0.5,
+            ),
         ),
     )
 

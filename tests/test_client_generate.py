@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
 from novelai_core.constants import PATH_ENCODE_VIBE, PATH_GENERATE, PATH_SUBSCRIPTION
+from novelai_core.errors import InputError
 from novelai_core.metadata import read_text_chunks
 from novelai_core.models.user import Character, Img2ImgSource, InpaintSource, Vibe
 from novelai_core.simulator import Simulator
@@ -103,6 +105,15 @@ def test_v4_vibes_are_encoded_once_then_taken_from_the_store(simulator: Simulato
     assert requests_to(simulator, PATH_ENCODE_VIBE) == 1
     assert client.estimate(request, tier=0).extras == 0
     assert len(store.data) == 1
+
+
+def test_an_encoding_that_does_not_name_its_model_is_refused_before_any_request(
+    simulator: Simulator,
+) -> None:
+    vibe = Vibe(image=_png((64, 64)), encoding=b"made for some model")
+    with pytest.raises(InputError, match=r"vibes\[0\]\.encoding_model"):
+        client_for(simulator).generate(small_request(vibes=(vibe,)))
+    assert simulator.stats()["requests"] == {}
 
 
 def test_estimate_fetches_the_tier_once_and_caches_it(simulator: Simulator) -> None:
