@@ -88,10 +88,10 @@ def validate_request(request: GenerationRequest) -> None:
     """Raise InputError (naming the field and the limit) for anything NovelAI would refuse."""
     cap = check_request(request)
     estimate = _cost(request, cap, tier=None, vibes_to_encode=0)
-    if estimate.per_image > MAX_PER_IMAGE:
+    if estimate.over_per_image_limit:
         raise InputError(
-            f"settings: one image would cost {estimate.per_image} Anlas, above NovelAI's limit of "
-            f"{MAX_PER_IMAGE}; lower the size or steps"
+            f"settings: one image would cost {estimate.base_per_image} Anlas, above NovelAI's "
+            f"limit of {MAX_PER_IMAGE}; lower the size or steps"
         )
 
 

@@ -29,6 +29,13 @@ class CostEstimate:
     billable_samples: int
     extras: int
     free_for_opus: bool
+    # The per-image price before the model's multiplier (V5 ×1.5): what MAX_PER_IMAGE limits.
+    base_per_image: int = 0
+
+    @property
+    def over_per_image_limit(self) -> bool:
+        """NovelAI refuses images above MAX_PER_IMAGE Anlas (checked before V5's ×1.5)."""
+        return self.base_per_image > MAX_PER_IMAGE
 
 
 def base_cost(width: int, height: int, steps: int) -> int:
@@ -77,30 +84,32 @@ def generation_cost(
     """Estimate for one generate request; ``tier`` (3 = Opus) applies the free rule if given.
 
     ``free_for_opus`` says whether the whole request is free on Opus, whatever ``tier`` is.
+    Extras (contract §8): each vibe beyond 4 costs +2 once per request ("per generation"),
+    each character reference +5 per image, each uncached vibe encode +2 once.
     """
-    per_image = per_image_cost(
-        width,
-        height,
-        steps,
-        smea=smea,
-        smea_dyn=smea_dyn,
-        strength=strength,
-        multiplier=cap.cost_multiplier,
-    )
-    per_image_extras = max(0, vibes - FREE_VIBES) * EXTRA_VIBE_COST
-    per_image_extras += character_references * CHARACTER_REFERENCE_COST
-    one_time = vibes_to_encode * VIBE_ENCODE_COST
+
+    def price(multiplier: float) -> int:
+        return per_image_cost(
+            width, height, steps, smea=smea, smea_dyn=smea_dyn, strength=strength,
+            multiplier=multiplier,
+        )  # fmt: skip
+
+    per_image = price(cap.cost_multiplier)
+    # Contract §11 states the 140 limit for V3-V4.5 only; whether V5 checks it before or after
+    # its ×1.5 is disputed. Before: V5 at 3 MiP and 50 steps (150 Anlas) is then allowed.
+    base_per_image = price(1.0)
+    extras = character_references * CHARACTER_REFERENCE_COST * n_samples
+    extras += max(0, vibes - FREE_VIBES) * EXTRA_VIBE_COST + vibes_to_encode * VIBE_ENCODE_COST
     eligible = opus_free_eligible(width, height, steps)
     opus_billable = n_samples - 1 if eligible else n_samples
     billable = opus_billable if tier == OPUS_TIER else n_samples
-    total = per_image * billable + per_image_extras * n_samples + one_time
-    opus_total = per_image * opus_billable + per_image_extras * n_samples + one_time
     return CostEstimate(
-        total=total,
+        total=per_image * billable + extras,
         per_image=per_image,
         billable_samples=billable,
-        extras=per_image_extras * n_samples + one_time,
-        free_for_opus=opus_total == 0,
+        extras=extras,
+        free_for_opus=per_image * opus_billable + extras == 0,
+        base_per_image=base_per_image,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from golden_cases import solid
 
-from novelai_core.converter import estimate_cost
+from novelai_core.converter import estimate_cost, validate_request
 from novelai_core.models.user import (
     CharacterReference,
     GenerationRequest,
@@ -87,6 +87,22 @@ def test_vibes_beyond_four_and_uncached_encodes_cost_two_each() -> None:
     assert estimate_cost(request).total == 20 + 2 * 2
     assert estimate_cost(request, vibes_to_encode=3).total == 20 + 4 + 6
     assert estimate_cost(_req(settings={"steps": 28}, vibes=(vibe,) * 4)).total == 20
+
+
+def test_the_extra_vibe_charge_is_per_request_and_references_per_image() -> None:
+    # Contract §8: +2 per vibe beyond 4 "per generation"; +5 per reference per image.
+    vibe = Vibe(encoding=b"e", encoding_model="nai-diffusion-4-5-full")
+    two = {"steps": 28, "n_samples": 2}
+    assert estimate_cost(_req(settings=two, vibes=(vibe,) * 6)).total == 2 * 20 + 2 * 2
+    refs = (CharacterReference(image=IMG),) * 2
+    assert estimate_cost(_req(settings=two, character_references=refs)).total == 2 * (20 + 10)
+
+
+def test_the_140_anlas_limit_is_checked_before_the_v5_multiplier() -> None:
+    # 3 MiP at 50 steps: 100 Anlas before V5's ×1.5, so allowed; the image costs 150.
+    v5 = _req("nai-diffusion-5-full", settings={"width": 1536, "height": 2048, "steps": 50})
+    validate_request(v5)
+    assert estimate_cost(v5).per_image == 150
 
 
 def test_the_v5_curated_inpaint_fallback_is_priced_as_the_model_that_runs() -> None:

@@ -144,3 +144,34 @@ def test_the_simulator_masks_tokens_with_the_sdks_one_mask_function() -> None:
     with run_simulator(token=token) as sim:
         assert repr(sim) == f"Simulator(url={sim.url!r}, token={mask_token(token)!r})"
         assert token[:4] not in repr(sim) and token[4:-4] not in repr(sim)
+
+
+def _encoded_vibes(sim: Simulator, count: int) -> list[str]:
+    """Encodings made by the simulator for V4.5 (2 Anlas each), restored to the balance after."""
+    image = b64(png(64, 64))
+    vibe = {"image": image, "information_extracted": 1.0, "model": V45}
+    encodings = [
+        b64(session(sim).post(sim.url + "/ai/encode-vibe", json=vibe, timeout=10).content)
+        for _ in range(count)
+    ]
+    sim.set_balance(sim.token, 10_000)
+    return encodings
+
+
+def test_vibes_beyond_four_cost_two_each_per_request_not_per_image(simulator: Simulator) -> None:
+    simulator.set_tier(1)
+    refs = _encoded_vibes(simulator, 6)
+    b = body(V45, n_samples=2, reference_image_multiple=refs,
+             reference_strength_multiple=[0.1] * 6, **NORMAL)  # fmt: skip
+    assert post(simulator, b).status_code == 200
+    assert simulator.balance() == 10_000 - (2 * 20 + 2 * 2)
+
+
+def test_v5_at_the_largest_canvas_and_50_steps_is_accepted_and_costs_150(
+    simulator: Simulator,
+) -> None:
+    # The 140-per-image limit is checked before V5's ×1.5 (contract §11 states it for V3-V4.5).
+    simulator.set_tier(1)
+    r = post(simulator, body(V5, width=1536, height=2048, steps=50))
+    assert r.status_code == 200
+    assert simulator.balance() == 10_000 - 150

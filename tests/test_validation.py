@@ -117,9 +117,6 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
      r"transparent_background"),
     ("undecodable image bytes", {"source": Img2ImgSource(image=b"not an image")},
      r"source\.image.*not a PNG"),
-    # 3 MiP at 50 steps: base 100 Anlas, ×1.5 on V5 = 150 (V3's SMEA DYN peaks at exactly 140).
-    ("per-image cost above 140", {"model": "nai-diffusion-5-full", "settings": {
-        "width": 1536, "height": 2048, "steps": 50}}, r"would cost 150 Anlas.*140"),
 ]  # fmt: skip
 
 
@@ -139,6 +136,9 @@ GOOD_INPUTS: list[tuple[str, dict[str, Any]]] = [
     ("2048 wide", {"settings": {"width": 2048, "height": 1536}}),
     ("V3 SMEA DYN at 3 MiP, 50 steps: exactly 140", {"model": "nai-diffusion-3", "settings": {
         "width": 1536, "height": 2048, "steps": 50, "smea": True, "smea_dyn": True}}),
+    # 150 Anlas, but the 140 limit is on the price before V5's ×1.5 (100 here; disputed).
+    ("V5 at 3 MiP, 50 steps", {"model": "nai-diffusion-5-full", "settings": {
+        "width": 1536, "height": 2048, "steps": 50}}),
     ("steps 1 and 50", {"settings": {"steps": 50}}),
     ("8 samples at 512×704", {"settings": {"width": 512, "height": 704, "n_samples": 8}}),
     ("6 characters on V4.5", {"characters": tuple(Character(prompt=f"c{i}") for i in range(6))}),

@@ -139,7 +139,10 @@ def generation_price(plan: GenPlan, tier: int, v5_allowance_left: bool) -> tuple
         character_references=plan.character_references,
         tier=effective_tier,
     )
-    if estimate.per_image > MAX_PER_IMAGE:
-        raise validation_error(f"this image would cost {estimate.per_image} Anlas, over the limit")
+    if estimate.over_per_image_limit:  # checked before V5's ×1.5, as the client does
+        raise validation_error(
+            f"this image would cost {estimate.base_per_image} Anlas, over the limit of "
+            f"{MAX_PER_IMAGE}"
+        )
     free = plan.n_samples - estimate.billable_samples if metered else 0
     return estimate.total, free
