@@ -77,52 +77,13 @@ class NovelAIGenerate:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        # Saved workflows store widget values by position: the groups below keep the order.
         return {
             "required": {
-                "prompt": t.socket(t.PROMPT, "The prompt, from a NovelAI Prompt node."),
-                "model": t.combo(
-                    GENERATION_MODEL_IDS,
-                    DEFAULT_MODEL,
-                    "NovelAI model. Inpainting switches to its inpainting version by itself.",
-                ),
-                "size": t.combo(
-                    SIZE_OPTIONS,
-                    DEFAULT_SIZE,
-                    "The web app's size presets, or 'Custom' for the width and height below. "
-                    "Above 1024x1024 px Opus is no longer free.",
-                ),
-                "width": _side(832, "width"),
-                "height": _side(1216, "height"),
-                "seed": widgets.seed(
-                    "Seed of the first sample (sample i uses seed + i). A fixed seed re-queued "
-                    "reuses ComfyUI's cache: no new request, no Anlas."
-                ),
-                "steps": widgets.steps("Sampling steps (web default 23; Opus free up to 28)."),
-                "scale": widgets.guidance("Prompt guidance: how strictly the prompt is followed."),
-                "sampler": widgets.sampler(
-                    "Sampler; ddim_v3 is V3 only, V5 Full Medium has Euler ancestral only."
-                ),
-                "noise_schedule": t.combo(
-                    NOISE_SCHEDULES,
-                    KARRAS,
-                    "Noise schedule; 'native' is V3 only. V5 always uses karras (as the web app).",
-                ),
-                "cfg_rescale": t.unit_float("Prompt guidance rescale (0 = off).", 0.0),
-                "variety": t.boolean(
-                    "Variety+: more varied compositions (V3, V4, V4.5; not V5).", False
-                ),
-                "samples": widgets.integer(
-                    "Images per request (limited by size; each may cost Anlas).", 1, 1, 8
-                ),
-                "spend_guard": widgets.spend_guard(),
-                "stream": t.boolean(
-                    "Stream: live preview and per-step progress. Off: one plain request.", True
-                ),
-                "smea": t.combo(SMEA_OPTIONS, SMEA_OFF, "V3 only: SMEA / SMEA+DYN for big images."),
-                "decrisper": t.boolean("V3 only: Decrisper (dynamic thresholding).", False),
-                "transparent_background": t.boolean(
-                    "V5 only: transparent background; the alpha comes out as the MASK.", False
-                ),
+                **_canvas_inputs(),
+                **_sampling_inputs(),
+                **_run_inputs(),
+                **_single_version_inputs(),
             },
             "optional": {
                 "characters": t.socket(t.CHARACTERS, "Characters (V4+), from NovelAI Character."),
@@ -163,47 +124,171 @@ class NovelAIGenerate:
         character_references: tuple[Any, ...] | None = None,
         unique_id: str | None = None,
     ) -> tuple[Any, Any, int, str]:
-        from ..novelai_core.models.user import GenerationRequest, GenerationSettings
         from .source import fit_source
 
         w, h = resolve_size(size, width, height)
-        settings = _build(
-            GenerationSettings,
-            width=w,
-            height=h,
+        settings = _settings(
+            model,
+            w,
+            h,
+            seed=seed,
             steps=steps,
             scale=scale,
             sampler=sampler,
-            noise_schedule=resolve_schedule(model, noise_schedule),
+            noise_schedule=noise_schedule,
             cfg_rescale=cfg_rescale,
-            seed=seed,
-            n_samples=samples,
-            smea=smea != SMEA_OFF,
-            smea_dyn=smea == "SMEA+DYN",
-            decrisper=decrisper,
             variety=variety,
-            transparent_background=transparent_background or None,
+            samples=samples,
+            smea=smea,
+            decrisper=decrisper,
+            transparent_background=transparent_background,
         )
-        request = _build(
-            GenerationRequest,
-            model=model,
-            prompt=prompt,
-            settings=settings,
-            characters=tuple(characters or ()),
+        request = build_request(
+            model,
+            prompt,
+            settings,
+            characters=characters,
             source=fit_source(source, w, h) if source is not None else None,
-            vibes=tuple(vibes or ()),
-            character_references=tuple(character_references or ()),
+            vibes=vibes,
+            character_references=character_references,
         )
         return run_generation(
             request, guard=spend_guard, stream=stream, node_id=_node_id(unique_id)
         )
 
 
+def _canvas_inputs() -> dict[str, t.InputSpec]:
+    return {
+        "prompt": t.socket(t.PROMPT, "The prompt, from a NovelAI Prompt node."),
+        "model": t.combo(
+            GENERATION_MODEL_IDS,
+            DEFAULT_MODEL,
+            "NovelAI model. Inpainting switches to its inpainting version by itself.",
+        ),
+        "size": t.combo(
+            SIZE_OPTIONS,
+            DEFAULT_SIZE,
+            "The web app's size presets, or 'Custom' for the width and height below. "
+            "Above 1024x1024 px Opus is no longer free.",
+        ),
+        "width": _side(832, "width"),
+        "height": _side(1216, "height"),
+    }
+
+
+def _sampling_inputs() -> dict[str, t.InputSpec]:
+    return {
+        "seed": widgets.seed(
+            "Seed of the first sample (sample i uses seed + i). A fixed seed re-queued "
+            "reuses ComfyUI's cache: no new request, no Anlas."
+        ),
+        "steps": widgets.steps("Sampling steps (web default 23; Opus free up to 28)."),
+        "scale": widgets.guidance("Prompt guidance: how strictly the prompt is followed."),
+        "sampler": widgets.sampler(
+            "Sampler; ddim_v3 is V3 only, V5 Full Medium has Euler ancestral only."
+        ),
+        "noise_schedule": t.combo(
+            NOISE_SCHEDULES,
+            KARRAS,
+            "Noise schedule; 'native' is V3 only. V5 always uses karras (as the web app).",
+        ),
+        "cfg_rescale": t.unit_float("Prompt guidance rescale (0 = off).", 0.0),
+        "variety": t.boolean("Variety+: more varied compositions (V3, V4, V4.5; not V5).", False),
+        "samples": widgets.integer(
+            "Images per request (limited by size; each may cost Anlas).", 1, 1, 8
+        ),
+    }
+
+
+def _run_inputs() -> dict[str, t.InputSpec]:
+    return {
+        "spend_guard": widgets.spend_guard(),
+        "stream": t.boolean(
+            "Stream: live preview and per-step progress. Off: one plain request.", True
+        ),
+    }
+
+
+def _single_version_inputs() -> dict[str, t.InputSpec]:
+    """Options only one model version has (validate_request refuses them elsewhere)."""
+    return {
+        "smea": t.combo(SMEA_OPTIONS, SMEA_OFF, "V3 only: SMEA / SMEA+DYN for big images."),
+        "decrisper": t.boolean("V3 only: Decrisper (dynamic thresholding).", False),
+        "transparent_background": t.boolean(
+            "V5 only: transparent background; the alpha comes out as the MASK.", False
+        ),
+    }
+
+
+def _settings(
+    model: str,
+    width: int,
+    height: int,
+    *,
+    seed: int,
+    steps: int,
+    scale: float,
+    sampler: str,
+    noise_schedule: str,
+    cfg_rescale: float,
+    variety: bool,
+    samples: int,
+    smea: str,
+    decrisper: bool,
+    transparent_background: bool,
+) -> Any:
+    """GenerationSettings from the Generate node's widgets (the canvas already resolved)."""
+    from ..novelai_core.models.user import GenerationSettings
+
+    return build_model(
+        GenerationSettings,
+        width=width,
+        height=height,
+        steps=steps,
+        scale=scale,
+        sampler=sampler,
+        noise_schedule=resolve_schedule(model, noise_schedule),
+        cfg_rescale=cfg_rescale,
+        seed=seed,
+        n_samples=samples,
+        smea=smea != SMEA_OFF,
+        smea_dyn=smea == "SMEA+DYN",
+        decrisper=decrisper,
+        variety=variety,
+        transparent_background=transparent_background or None,
+    )
+
+
+def build_request(
+    model: str,
+    prompt: Any,
+    settings: Any,
+    *,
+    characters: tuple[Any, ...] | None = None,
+    source: Any = None,
+    vibes: tuple[Any, ...] | None = None,
+    character_references: tuple[Any, ...] | None = None,
+) -> Any:
+    """The GenerationRequest of a node's inputs; missing chains are empty."""
+    from ..novelai_core.models.user import GenerationRequest
+
+    return build_model(
+        GenerationRequest,
+        model=model,
+        prompt=prompt,
+        settings=settings,
+        characters=tuple(characters or ()),
+        source=source,
+        vibes=tuple(vibes or ()),
+        character_references=tuple(character_references or ()),
+    )
+
+
 def _node_id(unique_id: Any) -> str | None:
     return None if unique_id is None else str(unique_id)
 
 
-def _build(model_class: Any, **fields: Any) -> Any:
+def build_model(model_class: Any, **fields: Any) -> Any:
     """Construct a user model; pydantic's errors become the SDK's readable InputError."""
     from pydantic import ValidationError
 

@@ -135,9 +135,9 @@ class NovelAIEnhance:
         characters: tuple[Any, ...] | None = None,
         unique_id: Any = None,
     ) -> tuple[Any, Any, int, str]:
-        from ..novelai_core.models.user import GenerationRequest, GenerationSettings, Img2ImgSource
+        from ..novelai_core.models.user import GenerationSettings, Img2ImgSource
         from ..novelai_core.tool_sizes import enhance_size
-        from .generate import _build
+        from .generate import build_model, build_request
         from .generate_run import run_generation
         from .source import fit_cover
         from .tool_run import first_image, node_id
@@ -150,7 +150,7 @@ class NovelAIEnhance:
         source_w, source_h = source.size
         width, height = enhance_size(source_w, source_h, MAGNITUDES[magnitude])
         strength, noise = ENHANCE_LEVELS[level]
-        settings = _build(
+        settings = build_model(
             GenerationSettings,
             width=width,
             height=height,
@@ -159,12 +159,11 @@ class NovelAIEnhance:
             sampler=sampler,
             seed=seed,
         )
-        request = _build(
-            GenerationRequest,
-            model=model,
-            prompt=prompt,
-            settings=settings,
-            characters=tuple(characters or ()),
+        request = build_request(
+            model,
+            prompt,
+            settings,
+            characters=characters,
             source=Img2ImgSource(
                 image=fit_cover(source, width, height), strength=strength, noise=noise
             ),
