@@ -25,6 +25,11 @@ def _module(name: str) -> ModuleType | None:
         return None
 
 
+def node_id(unique_id: Any) -> str | None:
+    """ComfyUI's hidden UNIQUE_ID as the str its progress APIs take (None outside a prompt)."""
+    return None if unique_id is None else str(unique_id)
+
+
 def progress_bar(total: int, node_id: str | None = None) -> Any | None:
     """A ``comfy.utils.ProgressBar`` for ``total`` steps, or None outside ComfyUI."""
     utils = _module("comfy.utils")

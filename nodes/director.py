@@ -28,8 +28,9 @@ def augment(tool: str, image: Any, guard: str, unique_id: Any, **options: Any) -
     """Send the first image of ``image`` to one Director tool; the images and their masks."""
     from ..novelai_core.cost import augment_cost
     from ..novelai_core.tool_sizes import director_size
+    from .comfy_compat import node_id
     from .tensors import images_to_tensors
-    from .tool_run import first_image, node_id, run_paid_tool
+    from .tool_run import first_image, run_paid_tool
 
     source = first_image(image)
     width, height = director_size(*source.size)

@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS, get_capability
 from ..novelai_core.constants import KARRAS, MAX_SIDE, NOISE_SCHEDULES, SIZE_PRESETS, SIZE_STEP
+from . import comfy_compat, widgets
 from . import types as t
-from . import widgets
 from .generate_run import run_generation
 
 CUSTOM_SIZE: Final = "Custom"
@@ -153,7 +153,7 @@ class NovelAIGenerate:
             character_references=character_references,
         )
         return run_generation(
-            request, guard=spend_guard, stream=stream, node_id=_node_id(unique_id)
+            request, guard=spend_guard, stream=stream, node_id=comfy_compat.node_id(unique_id)
         )
 
 
@@ -282,10 +282,6 @@ def build_request(
         vibes=tuple(vibes or ()),
         character_references=tuple(character_references or ()),
     )
-
-
-def _node_id(unique_id: Any) -> str | None:
-    return None if unique_id is None else str(unique_id)
 
 
 def build_model(model_class: Any, **fields: Any) -> Any:

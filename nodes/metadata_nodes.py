@@ -247,7 +247,7 @@ class NovelAISavePNG:
         comfy_compat.send_progress_text(
             f"NovelAI: saved {kept} original PNG(s) with metadata"
             + (f", {plain} plain PNG(s) without NovelAI metadata" if plain else ""),
-            None if unique_id is None else str(unique_id),
+            comfy_compat.node_id(unique_id),
         )
         return {"ui": {"images": saved}, "result": ()}
 

@@ -56,7 +56,3 @@ def first_image(image: Any) -> Any:
     from .tensors import tensor_to_pil
 
     return tensor_to_pil(image, 0)
-
-
-def node_id(unique_id: Any) -> str | None:
-    return None if unique_id is None else str(unique_id)

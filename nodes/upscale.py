@@ -48,8 +48,9 @@ class NovelAIUpscale:
     def upscale(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any]:
         from ..novelai_core.cost import upscale_cost
         from ..novelai_core.tool_sizes import check_upscale_source
+        from .comfy_compat import node_id
         from .tensors import images_to_tensors
-        from .tool_run import first_image, node_id, run_paid_tool
+        from .tool_run import first_image, run_paid_tool
 
         source = first_image(image)
         check_upscale_source(*source.size)  # before the tier lookup: nothing sent at all
@@ -137,10 +138,11 @@ class NovelAIEnhance:
     ) -> tuple[Any, Any, int, str]:
         from ..novelai_core.models.user import GenerationSettings, Img2ImgSource
         from ..novelai_core.tool_sizes import enhance_size
+        from .comfy_compat import node_id
         from .generate import build_model, build_request
         from .generate_run import run_generation
         from .source import fit_cover
-        from .tool_run import first_image, node_id
+        from .tool_run import first_image
 
         if magnitude not in MAGNITUDES or level not in ENHANCE_LEVELS:
             from ..novelai_core.errors import InputError

@@ -68,5 +68,5 @@ class NovelAIVibe:
             strength=strength,
         )
         status = vibe_status(vibe, shared_store())
-        comfy_compat.send_progress_text(status, None if unique_id is None else str(unique_id))
+        comfy_compat.send_progress_text(status, comfy_compat.node_id(unique_id))
         return ((*(vibes or ()), vibe),)

@@ -113,7 +113,7 @@ class NovelAIVibeFile:
                 )
             )
         lines = [f"{file}: {len(loaded)} vibe(s)"] + [vibe_status(v, store) for v in loaded]
-        comfy_compat.send_progress_text("\n".join(lines), _node_id(unique_id))
+        comfy_compat.send_progress_text("\n".join(lines), comfy_compat.node_id(unique_id))
         return ((*(vibes or ()), *loaded),)
 
 
@@ -173,7 +173,7 @@ class NovelAIExportVibe:
         text = (
             f"wrote {path.name} ({len(docs)} vibe(s); {encoded} encoded now, {2 * encoded} Anlas)"
         )
-        comfy_compat.send_progress_text(text, _node_id(unique_id))
+        comfy_compat.send_progress_text(text, comfy_compat.node_id(unique_id))
         return {"ui": {"text": [text]}, "result": (str(path),)}
 
 
@@ -260,7 +260,3 @@ def _write(docs: list[Any], filename_prefix: str) -> Path:
     tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
     return path
-
-
-def _node_id(unique_id: Any) -> str | None:
-    return None if unique_id is None else str(unique_id)

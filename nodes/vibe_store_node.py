@@ -114,7 +114,7 @@ class NovelAIVibeStore:
             text = _listing(store)
         else:
             raise InputError(f"action: {action!r} is not one of {LIST}, {CLEAR}")
-        comfy_compat.send_progress_text(text.splitlines()[0], _node_id(unique_id))
+        comfy_compat.send_progress_text(text.splitlines()[0], comfy_compat.node_id(unique_id))
         return {"ui": {"text": [text]}, "result": (text,)}
 
 
@@ -131,7 +131,3 @@ def _listing(store: Any) -> str:
         for e in entries
     ]
     return "\n".join(lines)
-
-
-def _node_id(unique_id: Any) -> str | None:
-    return None if unique_id is None else str(unique_id)
