@@ -15,8 +15,9 @@ from typing import Any, Final
 _lock = threading.Lock()
 _cached: tuple[tuple[str, str, str], Any] | None = None
 # How long an account lookup's tier is trusted. A queue of generations then costs one
-# /user/subscription round trip per minute instead of one per image; a tier change (the only
-# thing the estimate reads) is noticed within that time. The Account node always asks afresh.
+# /user/subscription round trip per minute instead of one per image; a change of what the
+# estimate reads (the tier, and the Opus V5 allowance the client keeps from the same lookup) is
+# noticed within that time. The Account node always asks afresh.
 TIER_TTL_S: Final = 60.0
 _tiers: weakref.WeakKeyDictionary[Any, tuple[float, int]] = weakref.WeakKeyDictionary()
 

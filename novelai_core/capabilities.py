@@ -78,6 +78,9 @@ class ModelCapability:
     multipart_images: bool = False  # img2img/infill images go as multipart parts (V5, live)
     auto_smea_flag: bool = False  # send autoSmea: false (V4.5/V5 web app)
     cost_multiplier: float = 1.0  # V5 costs x1.5
+    # Opus' free images of this model come from a monthly allowance (usage.percent, contract
+    # §11): once it is used up they cost Anlas. V5.
+    opus_allowance_metered: bool = False
     inpainting: bool = False  # this id is an inpainting model (action "infill")
     inpainting_model: str | None = None  # id to use for infill with this model
     base_model: str | None = None  # for inpainting ids: the generation model
@@ -260,6 +263,7 @@ _V5_FULL = ModelCapability(
     multipart_images=True,
     auto_smea_flag=True,
     cost_multiplier=1.5,
+    opus_allowance_metered=True,
     inpainting_model="nai-diffusion-5-full-inpainting",
     vibe_model_key="v5full",
 )

@@ -103,6 +103,7 @@ class NovelAIClient:
         self.base_url = resolve_base_url(base_url)
         self.vibe_store = vibe_store
         self._tier: int | None = None
+        self._v5_usage: float | None = None  # usage.percent of the Opus V5 allowance
         self._owns_session = session is None
         self._transport = Transport(
             self.base_url,
@@ -162,11 +163,17 @@ class NovelAIClient:
     # --- account ----------------------------------------------------------------------------
 
     def subscription(self, *, cancel: CancelCheck | None = None) -> Subscription:
-        """Tier, Anlas (fixed + purchased) and V5 usage; free. Caches the tier for estimates."""
+        """Tier, Anlas (fixed + purchased) and V5 usage; free. Caches tier and V5 usage for
+        estimates and spend limits."""
         response = self._send_full("GET", PATH_SUBSCRIPTION, self._ctx(paid=False), cancel=cancel)
         wire = SubscriptionResponse.model_validate(response.json())
-        self._tier = wire.tier
-        return Subscription.from_wire(wire)
+        info = Subscription.from_wire(wire)
+        self._tier, self._v5_usage = info.tier, info.v5_usage_percent
+        return info
+
+    def _v5_allowance_left(self) -> bool | None:
+        """Whether Opus' V5 allowance lasts (usage below 100 %); None before a lookup."""
+        return None if self._v5_usage is None else self._v5_usage < 100
 
     def _balance_quietly(self) -> int | None:
         response = self._transport.send(
@@ -188,6 +195,8 @@ class NovelAIClient:
     ) -> CostEstimate:
         """Anlas for ``request``; tier None → the account's (fetched once, then cached).
 
+        Opus' free V5 images count as free only while the account's V5 allowance is known to
+        last (from the last ``subscription()``; unknown → paid, and the estimate's note says so).
         ``vibes_to_encode`` None → counted: V4+ vibes without an encoding for the model that the
         vibe store does not hold either (2 Anlas each).
         """
@@ -195,7 +204,12 @@ class NovelAIClient:
             tier = self._tier if self._tier is not None else self.subscription().tier
         if vibes_to_encode is None:
             vibes_to_encode = self._count_vibes_to_encode(request)
-        return estimate_cost(request, tier=tier, vibes_to_encode=vibes_to_encode)
+        return estimate_cost(
+            request,
+            tier=tier,
+            vibes_to_encode=vibes_to_encode,
+            v5_allowance_left=self._v5_allowance_left(),
+        )
 
     # --- generation -------------------------------------------------------------------------
 
@@ -276,18 +290,26 @@ class NovelAIClient:
         if fmt is not None:
             decoder_for(fmt)  # MsgpackMissingError now, before anything is spent
         if max_anlas is not None:
-            estimate = estimate_cost(request, tier=self._tier, vibes_to_encode=to_encode)
+            estimate = self._estimate_known_tier(request, vibes_to_encode=to_encode)
             if estimate.total > max_anlas:
+                why = f" ({estimate.note})" if estimate.note else ""
                 raise SpendLimitError(
-                    f"NovelAI: this would cost about {estimate.total} Anlas, above the limit of "
-                    f"{max_anlas}; nothing was sent."
+                    f"NovelAI: this would cost about {estimate.total} Anlas{why}, above the "
+                    f"limit of {max_anlas}; nothing was sent."
                 )
         request = self._encode_vibes(request, cancel, on_wait)
         return request, build_generate_request(request, stream=fmt)
 
-    def _estimate_known_tier(self, request: GenerationRequest) -> CostEstimate:
-        """The estimate with the account's tier if already known (no extra request)."""
-        return estimate_cost(request, tier=self._tier)
+    def _estimate_known_tier(
+        self, request: GenerationRequest, *, vibes_to_encode: int = 0
+    ) -> CostEstimate:
+        """The estimate with the account's tier and V5 allowance if known (no extra request)."""
+        return estimate_cost(
+            request,
+            tier=self._tier,
+            vibes_to_encode=vibes_to_encode,
+            v5_allowance_left=self._v5_allowance_left(),
+        )
 
     def _stream(
         self,

@@ -105,14 +105,30 @@ def resolve_seed(request: GenerationRequest, rng: random.Random | None = None) -
 
 
 def estimate_cost(
-    request: GenerationRequest, *, tier: int | None = None, vibes_to_encode: int = 0
+    request: GenerationRequest,
+    *,
+    tier: int | None = None,
+    vibes_to_encode: int = 0,
+    v5_allowance_left: bool | None = None,
 ) -> CostEstimate:
-    """Anlas for this request (contract §11); ``tier`` 3 applies Opus' free rule."""
-    return _cost(request, effective_capability(request), tier=tier, vibes_to_encode=vibes_to_encode)
+    """Anlas for this request (contract §11); ``tier`` 3 applies Opus' free rule (to V5 only
+    when ``v5_allowance_left`` is True: the monthly allowance, usage.percent < 100)."""
+    return _cost(
+        request,
+        effective_capability(request),
+        tier=tier,
+        vibes_to_encode=vibes_to_encode,
+        v5_allowance_left=v5_allowance_left,
+    )
 
 
 def _cost(
-    request: GenerationRequest, cap: ModelCapability, *, tier: int | None, vibes_to_encode: int
+    request: GenerationRequest,
+    cap: ModelCapability,
+    *,
+    tier: int | None,
+    vibes_to_encode: int,
+    v5_allowance_left: bool | None = None,
 ) -> CostEstimate:
     s = request.settings
     return generation_cost(
@@ -128,6 +144,7 @@ def _cost(
         vibes_to_encode=vibes_to_encode,
         character_references=len(request.character_references),
         tier=tier,
+        v5_allowance_left=v5_allowance_left,
     )
 
 

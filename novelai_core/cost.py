@@ -28,9 +28,12 @@ class CostEstimate:
     per_image: int
     billable_samples: int
     extras: int
+    # Free on Opus; for allowance-metered models (V5) only while the allowance is known to last.
     free_for_opus: bool
     # The per-image price before the model's multiplier (V5 ×1.5): what MAX_PER_IMAGE limits.
     base_per_image: int = 0
+    # Why the bill may differ from ``total`` (e.g. the Opus V5 allowance is unknown); "" if none.
+    note: str = ""
 
     @property
     def over_per_image_limit(self) -> bool:
@@ -66,6 +69,17 @@ def opus_free_eligible(width: int, height: int, steps: int) -> bool:
     return width * height <= OPUS_FREE_PIXELS and steps <= OPUS_FREE_STEPS
 
 
+def _allowance_note(cap: ModelCapability, tier: int | None, allowance_left: bool | None) -> str:
+    if not cap.opus_allowance_metered or allowance_left is True or tier != OPUS_TIER:
+        return ""
+    if allowance_left is None:
+        return (
+            "Opus' free V5 images come from a monthly allowance that is unknown here, so this "
+            "estimate counts them as paid"
+        )
+    return "the Opus V5 allowance is used up: V5 images cost Anlas until it renews"
+
+
 def generation_cost(
     cap: ModelCapability,
     *,
@@ -80,10 +94,14 @@ def generation_cost(
     vibes_to_encode: int = 0,
     character_references: int = 0,
     tier: int | None = None,
+    v5_allowance_left: bool | None = None,
 ) -> CostEstimate:
     """Estimate for one generate request; ``tier`` (3 = Opus) applies the free rule if given.
 
     ``free_for_opus`` says whether the whole request is free on Opus, whatever ``tier`` is.
+    For allowance-metered models (V5) the free rule applies only when ``v5_allowance_left`` is
+    True (usage.percent below 100); None means unknown and counts as paid, so a "free only"
+    guard never lets a charged V5 request through. ``note`` says so.
     Extras (contract §8): each vibe beyond 4 costs +2 once per request ("per generation"),
     each character reference +5 per image, each uncached vibe encode +2 once.
     """
@@ -101,6 +119,8 @@ def generation_cost(
     extras = character_references * CHARACTER_REFERENCE_COST * n_samples
     extras += max(0, vibes - FREE_VIBES) * EXTRA_VIBE_COST + vibes_to_encode * VIBE_ENCODE_COST
     eligible = opus_free_eligible(width, height, steps)
+    if cap.opus_allowance_metered and v5_allowance_left is not True:
+        eligible = False
     opus_billable = n_samples - 1 if eligible else n_samples
     billable = opus_billable if tier == OPUS_TIER else n_samples
     return CostEstimate(
@@ -110,6 +130,7 @@ def generation_cost(
         extras=extras,
         free_for_opus=per_image * opus_billable + extras == 0,
         base_per_image=base_per_image,
+        note=_allowance_note(cap, tier, v5_allowance_left),
     )
 
 

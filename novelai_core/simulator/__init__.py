@@ -129,6 +129,10 @@ class Simulator:
     def set_tier(self, tier: int) -> None:
         self._state.ledger.tier = tier
 
+    def set_v5_usage(self, percent: int, token: str | None = None) -> None:
+        """Set the used share of the Opus V5 allowance (usage.percent; 100 = V5 costs Anlas)."""
+        self._state.ledger.set_v5_usage(self._state.add_token(token), percent)
+
     def set_latency(self, ms: int) -> None:
         self._state.latency_ms = ms
 

@@ -66,6 +66,11 @@ class Ledger:
             a = self._account(key)
             return Account(a.balance, a.spent, a.v5_percent_used)
 
+    def set_v5_usage(self, key: str, percent: int) -> None:
+        """How much of the month's Opus V5 allowance is used (100 = none left)."""
+        with self._lock:
+            self._account(key).v5_percent_used = max(0, min(100, percent))
+
     def v5_allowance_left(self, key: str) -> bool:
         with self._lock:
             return self.tier == OPUS_TIER and self._account(key).v5_percent_used < 100
@@ -123,9 +128,8 @@ class Ledger:
 def generation_price(plan: GenPlan, tier: int, v5_allowance_left: bool) -> tuple[int, int]:
     """(Anlas to charge, free V5 images to meter) for a generate request."""
     cap = plan.cap
-    metered = cap.family == "v5"
     # Opus V5 images stop being free once the monthly allowance is used up (contract §11).
-    effective_tier: int | None = tier if (not metered or v5_allowance_left) else None
+    metered = cap.opus_allowance_metered
     estimate = generation_cost(
         cap,
         width=plan.width,
@@ -137,7 +141,8 @@ def generation_price(plan: GenPlan, tier: int, v5_allowance_left: bool) -> tuple
         strength=plan.strength,
         vibes=plan.vibes,
         character_references=plan.character_references,
-        tier=effective_tier,
+        tier=tier,
+        v5_allowance_left=v5_allowance_left,
     )
     if estimate.over_per_image_limit:  # checked before V5's ×1.5, as the client does
         raise validation_error(
