@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS, get_capability
+from ..novelai_core.capabilities import get_capability
 from ..novelai_core.constants import KARRAS, MAX_SIDE, NOISE_SCHEDULES, SIZE_PRESETS, SIZE_STEP
 from . import comfy_compat, widgets
 from . import types as t
@@ -160,10 +160,8 @@ class NovelAIGenerate:
 def _canvas_inputs() -> dict[str, t.InputSpec]:
     return {
         "prompt": t.socket(t.PROMPT, "The prompt, from a NovelAI Prompt node."),
-        "model": t.combo(
-            GENERATION_MODEL_IDS,
-            DEFAULT_MODEL,
-            "NovelAI model. Inpainting switches to its inpainting version by itself.",
+        "model": widgets.model(
+            "NovelAI model. Inpainting switches to its inpainting version by itself."
         ),
         "size": t.combo(
             SIZE_OPTIONS,

@@ -11,8 +11,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any, Final
 
-from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS
 from . import types as t
+from . import widgets
 
 TO_NOVELAI: Final = "A1111/ComfyUI → NovelAI"
 TO_A1111: Final = "NovelAI → A1111/ComfyUI"
@@ -27,10 +27,6 @@ def comfy_tokenizer_roots() -> list[Path]:
         return []
     locations = getattr(spec, "submodule_search_locations", None) if spec else None
     return [Path(p) for p in locations or ()]
-
-
-def _model(tooltip: str) -> t.InputSpec:
-    return t.combo(GENERATION_MODEL_IDS, DEFAULT_MODEL, tooltip)
 
 
 class NovelAIConvertWeights:
@@ -52,7 +48,9 @@ class NovelAIConvertWeights:
         return {
             "required": {
                 "text": t.text("The prompt to convert."),
-                "model": _model("Target model: V3 uses braces, V4 and later numeric weights."),
+                "model": widgets.model(
+                    "Target model: V3 uses braces, V4 and later numeric weights."
+                ),
                 "direction": t.combo(tuple(DIRECTIONS), TO_NOVELAI, "Which way to convert."),
             }
         }
@@ -94,7 +92,7 @@ class NovelAITokenCount:
         return {
             "required": {
                 "text": t.text("The base prompt (NovelAI or A1111 weights both fine)."),
-                "model": _model("The model whose tokenizer and limit apply."),
+                "model": widgets.model("The model whose tokenizer and limit apply."),
             },
             "optional": {
                 "characters": t.socket(t.CHARACTERS, "Characters: their prompts count too."),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS
 from . import types as t
+from . import widgets
 
 LANGUAGES: Final = ("en", "jp")
 
@@ -33,7 +33,7 @@ class NovelAISuggestTags:
         return {
             "required": {
                 "prompt": t.text("The prompt; suggestions complete its last tag."),
-                "model": t.combo(GENERATION_MODEL_IDS, DEFAULT_MODEL, "Model the tags are for."),
+                "model": widgets.model("Model the tags are for."),
                 "language": t.combo(LANGUAGES, "en", "Language of the typed tag."),
             }
         }

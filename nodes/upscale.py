@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS
 from ..novelai_core.constants import ENHANCE_LEVELS
 from . import types as t
 from . import widgets
@@ -96,7 +95,7 @@ class NovelAIEnhance:
             "required": {
                 "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
                 "prompt": t.socket(t.PROMPT, "The prompt, from a NovelAI Prompt node."),
-                "model": t.combo(GENERATION_MODEL_IDS, DEFAULT_MODEL, "NovelAI model."),
+                "model": widgets.model("NovelAI model."),
                 "magnitude": t.combo(
                     tuple(MAGNITUDES), "1.5x", "Size of the redrawn copy: ×1 or ×1.5."
                 ),

@@ -136,8 +136,10 @@ class NovelAIExportVibe:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        from ..novelai_core.capabilities import DEFAULT_MODEL
+
         models = encoded_vibe_models()
-        default = "nai-diffusion-4-5-full" if "nai-diffusion-4-5-full" in models else models[0]
+        default = DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
         return {
             "required": {
                 "vibes": t.socket(t.VIBES, "The vibes to export, from NovelAI Vibe."),
@@ -161,6 +163,7 @@ class NovelAIExportVibe:
         spend_guard: str,
         unique_id: Any = None,
     ) -> dict[str, Any]:
+        from ..novelai_core.cost import VIBE_ENCODE_COST
         from ..novelai_core.errors import CancelledError
 
         store = shared_store()
@@ -170,9 +173,8 @@ class NovelAIExportVibe:
         except CancelledError as exc:
             comfy_compat.raise_interrupted(exc)
         path = _write(docs, filename_prefix)
-        text = (
-            f"wrote {path.name} ({len(docs)} vibe(s); {encoded} encoded now, {2 * encoded} Anlas)"
-        )
+        spent = VIBE_ENCODE_COST * encoded
+        text = f"wrote {path.name} ({len(docs)} vibe(s); {encoded} encoded now, {spent} Anlas)"
         comfy_compat.send_progress_text(text, comfy_compat.node_id(unique_id))
         return {"ui": {"text": [text]}, "result": (str(path),)}
 

@@ -1,4 +1,4 @@
-"""Widget specs several nodes share (seed, steps, guidance, sampler, spend guard), declared once.
+"""Widget specs several nodes share (model, seed, steps, guidance, sampler, spend guard), once.
 
 Limits come from the core's constants and defaults from the default model's capability row, so
 the Generate and Enhance nodes (and the Director tools, Upscale and Export Vibe for the spend
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..novelai_core.capabilities import DEFAULT_MODEL, get_capability
+from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS, get_capability
 from ..novelai_core.constants import (
     K_EULER_ANCESTRAL,
     MAX_SCALE,
@@ -27,6 +27,11 @@ _DEFAULTS: Final = get_capability(DEFAULT_MODEL)
 def integer(tooltip: str, default: int, low: int, high: int, *, step: int = 1) -> t.InputSpec:
     """An INT widget in [low, high]."""
     return ("INT", {"default": default, "min": low, "max": high, "step": step, "tooltip": tooltip})
+
+
+def model(tooltip: str) -> t.InputSpec:
+    """The generation model combo (inpainting ids are chosen by the SDK, not offered)."""
+    return t.combo(GENERATION_MODEL_IDS, DEFAULT_MODEL, tooltip)
 
 
 def seed(tooltip: str) -> t.InputSpec:
