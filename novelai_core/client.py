@@ -60,6 +60,7 @@ from .transport import (
     body_kwargs,
 )
 from .vibe_encoding import (
+    MemoryVibeStore,
     VibeStore,
     count_vibes_to_encode,
     encode_missing_vibes,
@@ -101,7 +102,9 @@ class NovelAIClient:
     ) -> None:
         self._token: ResolvedToken = resolve_token(token)
         self.base_url = resolve_base_url(base_url)
-        self.vibe_store = vibe_store
+        # Without a store every generate would pay 2 Anlas per V4+ vibe again; memory by default
+        # (bounded), a disk store only when the caller passes one.
+        self.vibe_store: VibeStore = vibe_store if vibe_store is not None else MemoryVibeStore()
         self._tier: int | None = None
         self._v5_usage: float | None = None  # usage.percent of the Opus V5 allowance
         self._owns_session = session is None

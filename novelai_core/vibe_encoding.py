@@ -1,13 +1,17 @@
 """Encoding V4+ vibes before a generation: which need it, a store seam, and the swap-in.
 
-Encoding costs 2 Anlas per image and model, so callers pass a ``VibeStore`` (issue 6 adds
-one on disk) and check every other rule first (``validate_with_pending_vibes``).
+Encoding costs 2 Anlas per image and model, so callers pass a ``VibeStore`` (``vibe_store``
+has one on disk; the client defaults to ``MemoryVibeStore``) and check every other rule first
+(``validate_with_pending_vibes``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from typing import Final, Protocol
 
 from .converter import validate_request
 from .errors import InputError
@@ -29,6 +33,44 @@ class VibeStore(Protocol):
     def get(self, image: bytes, model: str, information_extracted: float) -> bytes | None: ...
 
     def put(self, image: bytes, model: str, information_extracted: float, data: bytes) -> None: ...
+
+
+MEMORY_STORE_ENTRIES: Final = 256  # ~12 MB of real (~49 KB) encodings
+_INFO_DECIMALS: Final = 4  # information_extracted compared without float noise
+
+
+class MemoryVibeStore:
+    """A bounded in-process VibeStore: least recently used entries go first; nothing on disk."""
+
+    def __init__(self, max_entries: int = MEMORY_STORE_ENTRIES) -> None:
+        self.max_entries = max(1, max_entries)
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, str, float], bytes] = OrderedDict()
+
+    @staticmethod
+    def _key(image: bytes, model: str, information_extracted: float) -> tuple[str, str, float]:
+        digest = hashlib.sha256(image).hexdigest()
+        return digest, model, round(float(information_extracted), _INFO_DECIMALS)
+
+    def get(self, image: bytes, model: str, information_extracted: float) -> bytes | None:
+        key = self._key(image, model, information_extracted)
+        with self._lock:
+            data = self._entries.get(key)
+            if data is not None:
+                self._entries.move_to_end(key)
+            return data
+
+    def put(self, image: bytes, model: str, information_extracted: float, data: bytes) -> None:
+        key = self._key(image, model, information_extracted)
+        with self._lock:
+            self._entries[key] = data
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
 
 def vibe_png(image: ImageInput) -> bytes:
