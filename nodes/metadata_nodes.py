@@ -139,7 +139,7 @@ class NovelAILoadPNG:
         params = generation_parameters(meta)
         pil = decode_image(data)
         if data.startswith(b"\x89PNG"):
-            originals.remember_png(data, pil)
+            originals.remember_png(data)
         batch, mask = images_to_tensors([pil])
         return (
             batch,

@@ -44,8 +44,8 @@ def remember(images: Iterable[Any]) -> None:
             remember_png(data)
 
 
-def remember_png(data: bytes, image: Image.Image | None = None) -> None:
-    """Register PNG bytes (``image``, their decoded pixels, is accepted for compatibility)."""
+def remember_png(data: bytes) -> None:
+    """Register PNG bytes (their pixel key is computed when a lookup first needs it)."""
     with _lock:
         _store[data] = _store.pop(data, None)
         while len(_store) > MAX_ENTRIES or sum(map(len, _store)) > MAX_BYTES:

@@ -14,18 +14,19 @@ from .metadata_nodes import folder_paths
 from .vibe_store_node import encoded_vibe_models, shared_store, vibe_status
 
 NO_FILES: Final = "(no .naiv4vibe file in ComfyUI's input folder)"
-SUFFIXES: Final = (".naiv4vibe", ".naiv4vibebundle")
 
 
 def _input_vibe_files() -> list[str]:
     """Vibe files in ComfyUI's input folder and its subfolders, as relative paths."""
+    from ..novelai_core.vibe_files import VIBE_FILE_SUFFIXES
+
     try:
         folder = Path(folder_paths().get_input_directory())
     except Exception:  # outside ComfyUI: an empty list, the node says so when run
         return []
     if not folder.is_dir():
         return []
-    found = (p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    found = (p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIBE_FILE_SUFFIXES)
     return sorted(p.relative_to(folder).as_posix() for p in found)
 
 

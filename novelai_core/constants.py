@@ -52,9 +52,9 @@ EMOTIONS: Final[tuple[str, ...]] = get_args(Emotion)
 ReferenceMode = Literal["character", "style", "character&style"]
 REFERENCE_MODES: Final[tuple[str, ...]] = get_args(ReferenceMode)
 
-# Hosts (contract §1). The image host serves everything this SDK calls.
+# Hosts (contract §1). The image host serves everything this SDK calls (api.novelai.net only
+# login and legacy endpoints this SDK does not use).
 IMAGE_BASE_URL: Final = "https://image.novelai.net"
-API_BASE_URL: Final = "https://api.novelai.net"
 
 # Paths on the image host.
 PATH_GENERATE: Final = "/ai/generate-image"
