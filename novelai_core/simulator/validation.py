@@ -268,8 +268,8 @@ def _source_images(
     return image, mask
 
 
-def plan_generation(body: Any, parts: Mapping[str, bytes] | None = None) -> GenPlan:
-    """Validate a generate / generate-stream body (already parsed) into a GenPlan."""
+def _envelope(body: Any) -> tuple[ModelCapability, str, dict[str, Any], str]:
+    """The model, action, parameters and prompt of a generate body."""
     if not isinstance(body, dict):
         raise validation_error("the body must be a JSON object")
     cap = get_model(body)
@@ -282,19 +282,64 @@ def plan_generation(body: Any, parts: Mapping[str, bytes] | None = None) -> GenP
     prompt = body.get("input")
     if not isinstance(prompt, str):
         raise validation_error("input must be a string")
-    width, height = _size(params)
+    return cap, action, params, prompt
+
+
+def _n_samples(params: Mapping[str, Any], width: int, height: int) -> int:
     n_samples = integer(params, "n_samples", 1, 1, 8)
     if n_samples > max_samples_for_area(width, height):
         raise validation_error(f"n_samples {n_samples} is too many for {width}x{height}")
+    return n_samples
+
+
+def _smea(cap: ModelCapability, params: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(sm, sm_dyn): SMEA on a model without it is a 500, as NovelAI answers it."""
     sm, sm_dyn = bool(params.get("sm", False)), bool(params.get("sm_dyn", False))
     if sm and not cap.smea:
         raise internal_error(f"sm (SMEA) is not available for {cap.id}")
+    return sm, sm and sm_dyn
+
+
+def _numbers(cap: ModelCapability, params: Mapping[str, Any], has_source: bool) -> dict[str, Any]:
+    """steps, scale, seed, cfg_rescale, strength and noise, range-checked in that order."""
+    seed = params.get("seed")
+    return {
+        "steps": integer(params, "steps", cap.default_steps, 1, 50),
+        "scale": number(params, "scale", cap.default_scale, 0, 10),
+        "seed": random.randint(0, 2**31 - 1)
+        if seed is None
+        else integer(params, "seed", 0, 0, MAX_SEED),
+        "cfg_rescale": number(params, "cfg_rescale", 0, 0, 1),
+        "strength": number(params, "strength", 0.7, 0.01, 0.99) if has_source else 1.0,
+        "noise": number(params, "noise", 0, 0, 0.99) if has_source else 0.0,
+    }
+
+
+def _output_options(cap: ModelCapability, params: Mapping[str, Any], prompt: str) -> dict[str, Any]:
+    """Alpha, transparency, image format and stream framing (nothing here is refused)."""
+    stream = params.get("stream")
+    return {
+        "straight_alpha": cap.transparency and bool(params.get("straight_alpha", False)),
+        "transparent": bool(params.get("tag_hint_transparent_background"))
+        or "transparent background" in prompt,
+        "image_format": "webp" if params.get("image_format") == "webp" else "png",
+        "stream": stream if isinstance(stream, str) else None,
+    }
+
+
+def plan_generation(body: Any, parts: Mapping[str, bytes] | None = None) -> GenPlan:
+    """Validate a generate / generate-stream body (already parsed) into a GenPlan.
+
+    The checks run in a fixed order, so a body with several faults always gets the same error.
+    """
+    cap, action, params, prompt = _envelope(body)
+    width, height = _size(params)
+    n_samples = _n_samples(params, width, height)
+    sm, sm_dyn = _smea(cap, params)
     sampler, schedule = _sampling(cap, params)
     v4p, v4n = _v4_objects(cap, params)
     vibes = _vibes(cap, params)
     image, mask = _source_images(cap, action, params, parts or {})
-    seed = params.get("seed")
-    stream = params.get("stream")
     return GenPlan(
         cap=cap,
         action=action,
@@ -302,19 +347,12 @@ def plan_generation(body: Any, parts: Mapping[str, bytes] | None = None) -> GenP
         uc=str(params.get("negative_prompt", "")),
         width=width,
         height=height,
-        steps=integer(params, "steps", cap.default_steps, 1, 50),
-        scale=number(params, "scale", cap.default_scale, 0, 10),
         sampler=sampler,
         noise_schedule=schedule,
-        seed=random.randint(0, 2**31 - 1)
-        if seed is None
-        else integer(params, "seed", 0, 0, MAX_SEED),
         n_samples=n_samples,
-        cfg_rescale=number(params, "cfg_rescale", 0, 0, 1),
         sm=sm,
-        sm_dyn=sm and sm_dyn,
-        strength=number(params, "strength", 0.7, 0.01, 0.99) if image is not None else 1.0,
-        noise=number(params, "noise", 0, 0, 0.99) if image is not None else 0.0,
+        sm_dyn=sm_dyn,
+        **_numbers(cap, params, has_source=image is not None),
         image=image,
         mask=mask,
         add_original_image=bool(params.get("add_original_image", False)),
@@ -322,9 +360,5 @@ def plan_generation(body: Any, parts: Mapping[str, bytes] | None = None) -> GenP
         character_references=_character_references(cap, params, vibes),
         v4_prompt=v4p,
         v4_negative_prompt=v4n,
-        straight_alpha=cap.transparency and bool(params.get("straight_alpha", False)),
-        transparent=bool(params.get("tag_hint_transparent_background"))
-        or "transparent background" in prompt,
-        image_format="webp" if params.get("image_format") == "webp" else "png",
-        stream=stream if isinstance(stream, str) else None,
+        **_output_options(cap, params, prompt),
     )
