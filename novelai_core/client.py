@@ -33,7 +33,7 @@ from .converter import (
     resolve_seed,
 )
 from .cost import VIBE_ENCODE_COST, CostEstimate, augment_cost, upscale_cost
-from .errors import DecodeError, SpendLimitError
+from .errors import DecodeError, NovelAIError, SpendLimitError
 from .http_errors import ErrorContext
 from .images import ImageInput, image_size
 from .models.user import GenerationRequest
@@ -243,6 +243,7 @@ class NovelAIClient:
                 **body_kwargs(built.body, built.files),
             )  # fmt: skip
             images = self._unzip(response, seed)
+            _check_count(images, prepared.settings.n_samples, response)
             return GenerationResult(images, seed, prepared, cost, response.correlation_id)
         finals: dict[int, FinalImage] = {}
         events = self._stream(prepared, built, fmt, cancel, on_wait)
@@ -253,6 +254,11 @@ class NovelAIClient:
                     finals[event.sample] = event
                 elif on_preview is not None:
                     on_preview(event)  # if it raises, the finally closes the connection now
+        except NovelAIError as exc:
+            if finals:  # a stream cut after some finals: they may be paid for; hand them over
+                got = tuple(finals[i].as_generated() for i in sorted(finals))
+                _attach_partial(exc, got, prepared.settings.n_samples)
+            raise
         finally:
             close = getattr(iterator, "close", None)
             if close is not None:
@@ -449,3 +455,23 @@ class NovelAIClient:
             GeneratedImage(i, data, None if seed is None else seed + i, name)
             for i, (name, data) in enumerate(entries)
         )
+
+
+def _attach_partial(exc: NovelAIError, images: tuple[GeneratedImage, ...], wanted: int) -> None:
+    """Put the images that arrived on the error and say so in its text."""
+    exc.partial = images
+    exc.message += f" {len(images)} of {wanted} images arrived; they are in the error's .partial."
+    exc.args = (exc.message,)
+
+
+def _check_count(images: tuple[GeneratedImage, ...], wanted: int, response: HttpResponse) -> None:
+    """A ZIP short of images is a DecodeError that still carries the images it held."""
+    if len(images) >= wanted:
+        return
+    error = DecodeError(
+        f"NovelAI's ZIP held fewer images than requested. {_PROCESSED}",
+        status=response.status,
+        correlation_id=response.correlation_id,
+    )
+    _attach_partial(error, images, wanted)
+    raise error

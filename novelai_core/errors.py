@@ -5,9 +5,18 @@ Messages are written for a ComfyUI user and never contain the API token.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .results import GeneratedImage
+
 
 class NovelAIError(Exception):
     """Base of every error this SDK raises on purpose."""
+
+    # Images that arrived before the failure (a stream cut after some finals, a ZIP short of
+    # images): NovelAI may have charged for them, so they are handed over, not dropped.
+    partial: tuple[GeneratedImage, ...] = ()
 
     def __init__(
         self,

@@ -64,6 +64,7 @@ _PAID = {
     "stream_error_event": (OK, 1),
     "hang": (NovelAITimeoutError, 1),
     "drop_before_response": (NovelAIConnectionError, 1),
+    "missing_last_image": (DecodeError, 1),  # its one sample is missing from the ZIP
 }
 EXPECTED: dict[str, dict[str, tuple[type[NovelAIError] | None, int]]] = {
     "generate": _PAID,
@@ -72,14 +73,16 @@ EXPECTED: dict[str, dict[str, tuple[type[NovelAIError] | None, int]]] = {
         "truncated_zip": (OK, 1),
         "stream_no_final": (StreamError, 1),
         "stream_error_event": (StreamError, 1),
+        "missing_last_image": (StreamError, 1),
     },
-    "encode_vibe": {**_PAID, "truncated_zip": (OK, 1)},
+    "encode_vibe": {**_PAID, "truncated_zip": (OK, 1), "missing_last_image": (OK, 1)},
     # A GET is free and idempotent: a dropped connection is simply asked again.
     "subscription": {
         **_PAID,
         "truncated_zip": (OK, 1),
         "drop_mid_body": (OK, 2),
         "drop_before_response": (OK, 2),
+        "missing_last_image": (OK, 1),
     },
 }
 

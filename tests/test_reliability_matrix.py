@@ -78,15 +78,18 @@ _ZIP_CALL: dict[str, tuple[type[NovelAIError] | None, int]] = {
     "stream_error_event": (OK, 1),
     "hang": (NovelAITimeoutError, 1),
     "drop_before_response": (NovelAIConnectionError, 1),
+    "missing_last_image": (OK, 1),  # a generate-only fault
 }
+_GENERATE_CALL = {**_ZIP_CALL, "missing_last_image": (DecodeError, 1)}
 _STREAM_CALL = {
     **_ZIP_CALL,
     "truncated_zip": (OK, 1),  # no ZIP in a stream
     "stream_no_final": (StreamError, 1),
     "stream_error_event": (StreamError, 1),
+    "missing_last_image": (StreamError, 1),
 }
 EXPECTED = {
-    "generate": _ZIP_CALL,
+    "generate": _GENERATE_CALL,
     "stream_msgpack": _STREAM_CALL,
     "stream_sse": _STREAM_CALL,
     "encode_vibe": {**_ZIP_CALL, "truncated_zip": (OK, 1)},  # its answer is not a ZIP

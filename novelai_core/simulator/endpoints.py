@@ -12,7 +12,7 @@ from ..cost import VIBE_ENCODE_COST
 from ..streaming import StreamFormat, content_type_for, encode_msgpack_event, encode_sse_event
 from .context import ZIP_HEADERS, RequestContext, Response, json_response
 from .errors import SimError, internal_error, validation_error
-from .faults import STREAM_ERROR_EVENT, STREAM_NO_FINAL
+from .faults import MISSING_LAST_IMAGE, STREAM_ERROR_EVENT, STREAM_NO_FINAL
 from .ledger import generation_price
 from .render import encode_image, preview_base, preview_jpeg, render_sample
 from .validation import GenPlan, decode_b64, get_model, number, open_image, plan_generation
@@ -43,6 +43,8 @@ def generate(ctx: RequestContext) -> Response:
             (f"image_{i}.{plan.image_format}", encode_image(plan, rgba, i, seconds))
             for i, rgba in enumerate(pixels)
         ]
+        if ctx.fault_name == MISSING_LAST_IMAGE:
+            files.pop()
         ctx.charge(price, free)
     return Response(200, build_zip(files), dict(ZIP_HEADERS))
 
@@ -106,6 +108,8 @@ def _stream_events(
             return
         seconds = time.monotonic() - start
         finals = [encode_image(plan, rgba, i, seconds) for i, rgba in enumerate(pixels)]
+        if ctx.fault_name == MISSING_LAST_IMAGE:
+            finals.pop()  # the body ends after the other finals, as a cut stream would
         ctx.charge(price, free)
         for i, png in enumerate(finals):
             yield {"event_type": "final", "samp_ix": i, "gen_id": gen_id, "image": png}

@@ -25,6 +25,8 @@ STREAM_NO_FINAL: Final = "stream_no_final"
 STREAM_ERROR_EVENT: Final = "stream_error_event"
 HANG: Final = "hang"
 DROP_BEFORE_RESPONSE: Final = "drop_before_response"
+# The ZIP or the stream holds every sample but the last (none when only one was asked for).
+MISSING_LAST_IMAGE: Final = "missing_last_image"
 
 FAULT_NAMES: Final[tuple[str, ...]] = (
     DELAY,
@@ -39,6 +41,7 @@ FAULT_NAMES: Final[tuple[str, ...]] = (
     STREAM_ERROR_EVENT,
     HANG,
     DROP_BEFORE_RESPONSE,
+    MISSING_LAST_IMAGE,
 )
 
 # Faults answered before the request is looked at: nothing is generated or charged.
@@ -46,7 +49,9 @@ EARLY_FAULTS: Final = frozenset(
     {HTTP_500, HTTP_502, HTTP_503, CLOUDFLARE_429, CONCURRENT_429, DROP_BEFORE_RESPONSE, HANG}
 )
 # Faults that mangle an otherwise normal response: generated, but never charged.
-BODY_FAULTS: Final = frozenset({DROP_MID_BODY, TRUNCATED_ZIP, STREAM_NO_FINAL, STREAM_ERROR_EVENT})
+BODY_FAULTS: Final = frozenset(
+    {DROP_MID_BODY, TRUNCATED_ZIP, STREAM_NO_FINAL, STREAM_ERROR_EVENT, MISSING_LAST_IMAGE}
+)
 
 _ZIP_PATHS: Final = frozenset({PATH_GENERATE, PATH_AUGMENT, PATH_UPSCALE})
 DEFAULT_DELAY_MS: Final = 2000
@@ -60,6 +65,8 @@ def fault_applies(name: str, path: str) -> bool:
         return path == PATH_GENERATE_STREAM
     if name == TRUNCATED_ZIP:
         return path in _ZIP_PATHS
+    if name == MISSING_LAST_IMAGE:
+        return path in (PATH_GENERATE, PATH_GENERATE_STREAM)
     return True
 
 
