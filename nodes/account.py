@@ -1,4 +1,4 @@
-"""NovelAI Account node: where the token came from (masked), the tier and the Anlas balance."""
+"""NovelAI Account node: the token's source (masked), tier, Anlas and the Opus V5 allowance."""
 
 from __future__ import annotations
 
@@ -20,8 +20,23 @@ def account_text(client: Any) -> str:
             f"Token: {client.masked_token} (from {client.token_source})",
             f"Tier: {tier_name} ({tier})",
             f"Anlas: {getattr(info, 'anlas', 'unknown')}",
+            v5_allowance_text(tier, getattr(info, "v5_usage_percent", None)),
         )
     )
+
+
+def v5_allowance_text(tier: Any, percent: float | None) -> str:
+    """The Opus V5 allowance (usage.percent): V5 is free on Opus only until it reaches 100 %."""
+    from ..novelai_core.constants import OPUS_TIER
+
+    if percent is None:
+        return "V5 allowance: not reported"
+    used = f"{percent:g}% used"
+    if tier != OPUS_TIER:
+        return f"V5 allowance: {used} (free V5 images are an Opus perk)"
+    if percent >= 100:
+        return f"V5 allowance: {used}; V5 images cost Anlas until it renews"
+    return f"V5 allowance: {used}; V5 images are free on Opus until 100%"
 
 
 class NovelAIAccount:
@@ -29,8 +44,9 @@ class NovelAIAccount:
 
     DESCRIPTION = (
         "Shows which NovelAI token the nodes use (masked, and where it came from: environment "
-        "variable or token file), the subscription tier and the Anlas balance. Runs again on "
-        "every queue so the balance is current. The token is never a widget: set "
+        "variable or token file), the subscription tier, the Anlas balance and how much of "
+        "Opus' monthly V5 allowance is used (V5 costs Anlas once it reaches 100%). Runs again on "
+        "every queue so the numbers are current. The token is never a widget: set "
         "NAI_ACCESS_TOKEN or the token file."
     )
     CATEGORY = t.CATEGORY_ACCOUNT
@@ -38,7 +54,7 @@ class NovelAIAccount:
     OUTPUT_NODE = True
     RETURN_TYPES = ("STRING",)
     RETURN_NAMES = ("account",)
-    OUTPUT_TOOLTIPS = ("Token source (masked), tier and Anlas as text.",)
+    OUTPUT_TOOLTIPS = ("Token source (masked), tier, Anlas and V5 allowance as text.",)
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name

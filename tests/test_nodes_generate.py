@@ -273,3 +273,27 @@ def test_the_account_node_shows_the_masked_token_tier_and_anlas(sim: Any) -> Non
     assert "Opus" in text and "1234" in text and "env NAI_ACCESS_TOKEN" in text
     assert SIM_TOKEN not in text
     assert sim.stats()["requests"] == {PATH_SUBSCRIPTION: 1}
+
+
+def test_the_account_node_shows_how_much_of_the_opus_v5_allowance_is_used(sim: Any) -> None:
+    sim.set_v5_usage(37)
+    (text,) = NODES["NovelAI_Account"]().show()["result"]
+    assert "V5 allowance: 37% used; V5 images are free on Opus until 100%" in text
+
+
+def test_the_account_node_says_when_v5_stops_being_free_on_opus(sim: Any) -> None:
+    sim.set_v5_usage(100)
+    (text,) = NODES["NovelAI_Account"]().show()["result"]
+    assert "V5 allowance: 100% used; V5 images cost Anlas until it renews" in text
+
+
+def test_below_opus_the_account_node_calls_the_v5_allowance_an_opus_perk(sim: Any) -> None:
+    sim.set_tier(2)
+    sim.set_v5_usage(10)
+    (text,) = NODES["NovelAI_Account"]().show()["result"]
+    assert "V5 allowance: 10% used (free V5 images are an Opus perk)" in text
+
+
+def test_an_account_without_usage_shows_the_v5_allowance_as_not_reported() -> None:
+    account = pack_module("nodes.account")
+    assert account.v5_allowance_text(3, None) == "V5 allowance: not reported"
