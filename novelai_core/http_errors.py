@@ -11,7 +11,7 @@ import json
 import re
 import socket
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -42,7 +42,7 @@ class ErrorContext:
     correlation_id: str | None = None
     path: str = ""
     paid: bool = False
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # only to redact and mask it
     token_source: str = ""
     needed_anlas: int | None = None
     # Called only for 402, to say what the balance is; returns None when it cannot tell.
@@ -240,6 +240,14 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             if link is not None:
                 nested.append(link)
         todo.extend(nested)
+
+
+def forget_frames(exc: BaseException) -> None:
+    """Drop the tracebacks of a network exception and everything it wraps (types and messages
+    stay). http.client's frames hold the raw request, Authorization header included, as bytes
+    in local variables, which a traceback printer with locals would show."""
+    for item in _chain(exc):
+        item.__traceback__ = None
 
 
 def nothing_was_sent(exc: BaseException) -> bool:

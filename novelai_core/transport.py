@@ -30,6 +30,7 @@ from .http_errors import (
     error_from_exception,
     error_from_response,
     failure_kind,
+    forget_frames,
     nothing_was_sent,
     parse_retry_after,
 )
@@ -169,14 +170,27 @@ class StreamResponse:
         self._worker.abort()
 
 
+class _Bearer(str):
+    """The Authorization value; its repr is masked, so the token shows in no repr of a headers
+    dict, and so in no traceback local (requests and urllib3 hold the dict in their frames)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'Bearer <token>'"
+
+
 @dataclass(frozen=True)
 class _Call:
+    """One attempt; the Authorization header is added at send time (``auth``), not kept here."""
+
     method: str
     path: str
     headers: dict[str, str]
     stream: bool
     timeout: tuple[float, float]
     kwargs: dict[str, Any]
+    auth: bool = True
 
 
 class Transport:
@@ -199,22 +213,22 @@ class Transport:
         self.user_agent = user_agent
         self._token = token
 
-    def _headers(self, cid: str, auth: bool) -> dict[str, str]:
-        headers = {
+    def _headers(self, cid: str) -> dict[str, str]:
+        return {
             "User-Agent": self.user_agent,
             "x-correlation-id": cid,
             "x-initiated-at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         }
-        if auth:
-            headers["Authorization"] = f"Bearer {self._token()}"
-        return headers
 
     def _open(self, call: _Call) -> Any:
+        headers = dict(call.headers)
+        if call.auth:
+            headers["Authorization"] = _Bearer("Bearer " + self._token())
         try:
             return self.session.request(
                 call.method,
                 self.base_url + call.path,
-                headers=call.headers,
+                headers=headers,
                 timeout=call.timeout,
                 stream=True,
                 allow_redirects=False,
@@ -268,8 +282,10 @@ class Transport:
             cid = new_correlation_id()
             actx = replace(ctx, correlation_id=cid, path=path)
             check_cancel(cancel)
-            headers = self._headers(cid, auth)  # a missing token raises here, before any I/O
-            call = _Call(method, path, headers, stream, timeout or self.timeout, kw)
+            if auth:
+                self._token()  # a missing token raises MissingTokenError here, before any I/O
+            headers = self._headers(cid)
+            call = _Call(method, path, headers, stream, timeout or self.timeout, kw, auth)
             try:
                 result = self._attempt(call, cancel)
             except _AttemptFailedError as failure:
@@ -332,6 +348,7 @@ class Transport:
         sleep_cancellable(delay, cancel)
 
     def _exc_error(self, failure: _AttemptFailedError, ctx: ErrorContext) -> NovelAIError:
+        forget_frames(failure.cause)  # the cause is chained to our error: no token in its frames
         phase = "while receiving the answer" if failure.answered else "before NovelAI answered"
         host = self.base_url.split("://", 1)[-1]
         return error_from_exception(
