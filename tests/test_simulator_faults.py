@@ -179,3 +179,56 @@ def test_the_cli_prints_its_url_within_a_second_and_stops_on_sigterm() -> None:
         out, err = proc.communicate(timeout=5)
     assert proc.returncode == 0
     assert token.encode() not in out + err
+
+
+@pytest.mark.parametrize("fault", ["http_500", "cloudflare_429", "hang"])
+def test_faults_apply_only_to_authenticated_requests(simulator: Simulator, fault: str) -> None:
+    # NovelAI answers nothing but 401 to a wrong token; a stray request does not use the fault.
+    wrong = requests.post(
+        simulator.url + GEN, json=body(), headers={"Authorization": "Bearer wrong"}, timeout=5
+    )
+    assert wrong.status_code == 401
+    assert requests.post(simulator.url + GEN, json=body(), timeout=5).status_code == 401
+    simulator.set_fault(fault, count=1)
+    assert requests.post(simulator.url + GEN, json=body(), timeout=5).status_code == 401
+    assert simulator.stats()["faults"] == [{"name": fault, "path": None, "remaining": 1}]
+
+
+def test_a_header_fault_needs_a_valid_token_too(simulator: Simulator) -> None:
+    r = requests.post(simulator.url + GEN, json=body(), headers={"X-Sim-Fault": "http_503"},
+                      timeout=5)  # fmt: skip
+    assert r.status_code == 401
+
+
+def test_admin_endpoints_answer_loopback_clients_only() -> None:
+    from novelai_core.simulator.server import admin_allowed
+
+    for host in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"):
+        assert admin_allowed(host), host
+    for host in ("192.0.2.2", "10.0.0.7", "fd00::2", "::ffff:10.0.0.7", "", "not an ip"):
+        assert not admin_allowed(host), host
+
+
+def _own_non_loopback_address() -> str | None:
+    """An address of this machine that is not loopback (no packet leaves: UDP connect only)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.254", 9))
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def test_admin_endpoints_refuse_a_client_from_another_address_with_403() -> None:
+    address = _own_non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    with run_simulator(host=address, token="pst-admin-test") as sim:
+        for method in ("GET", "POST", "DELETE"):
+            r = requests.request(method, sim.url + "/_sim/faults", json={"name": "hang"}, timeout=5)
+            assert r.status_code == 403, method
+        assert requests.get(sim.url + "/_sim/stats", timeout=5).status_code == 403
+        assert sim.stats()["faults"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import sys
 import traceback
@@ -64,6 +65,17 @@ _EARLY_STATUS: Final = {
     HTTP_503: (503, "Service Unavailable"),
     CONCURRENT_429: (429, CONCURRENT_MESSAGE),
 }
+
+
+def admin_allowed(host: str) -> bool:
+    """Whether a client address may use /_sim/* (fault control, stats): loopback only."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 class SimServer(ThreadingHTTPServer):
@@ -135,12 +147,18 @@ class Handler(BaseHTTPRequestHandler):
             ctx.body = self._read_body()
             ctx.query = dict(parse_qsl(query))
             if path.startswith("/_sim/"):
+                if not admin_allowed(str(self.client_address[0])):
+                    raise SimError(403, "Forbidden", "/_sim/* answers loopback clients only")
                 self._send(self._admin(method, path, ctx))
                 return
             state.count_request(path)
             route = ROUTES.get((method, path))
             if route is None:
                 raise SimError(404, f"Cannot {method} {path}")
+            # Auth first: NovelAI answers a wrong token with 401 whatever else is going on, and
+            # a fault meant for the client under test is not used up by a stray request. (A
+            # real Cloudflare 429 can come before auth; the simulator does not model that.)
+            ctx.key = state.authenticate(self.headers.get("Authorization"))
             ctx.fault = self._fault(path)
             if ctx.fault_name == DELAY and not state.wait(ctx.fault.delay_ms if ctx.fault else 0):
                 raise SimError(503, "Service Unavailable")
@@ -148,7 +166,6 @@ class Handler(BaseHTTPRequestHandler):
                 state.record(method, path, ctx.recorded_body(), 0, ctx.fault_name)
                 self._early_fault(ctx.fault_name or "")
                 return
-            ctx.key = state.authenticate(self.headers.get("Authorization"))
             response = route(ctx)
         except UnknownFaultError as exc:
             response = error_response(SimError(400, str(exc)))
