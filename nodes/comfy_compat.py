@@ -30,6 +30,18 @@ def node_id(unique_id: Any) -> str | None:
     return None if unique_id is None else str(unique_id)
 
 
+def executing_node_id() -> str | None:
+    """The node ComfyUI is running now, for nodes without a UNIQUE_ID input (None elsewhere).
+
+    Adding a hidden input would change a node's schema; newer ComfyUI (the versions that show
+    progress text at all) publishes the running node through comfy_execution.utils instead.
+    """
+    utils = _module("comfy_execution.utils")
+    get_context = getattr(utils, "get_executing_context", None)
+    context = get_context() if callable(get_context) else None
+    return node_id(getattr(context, "node_id", None))
+
+
 def progress_bar(total: int, node_id: str | None = None) -> Any | None:
     """A ``comfy.utils.ProgressBar`` for ``total`` steps, or None outside ComfyUI."""
     utils = _module("comfy.utils")

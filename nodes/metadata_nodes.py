@@ -89,7 +89,8 @@ class NovelAILoadPNG:
         "The prompt NovelAI received (quality tags included).",
         "The Undesired Content NovelAI received (UC preset included).",
         "The seed.",
-        "The model id (from the metadata; full and curated share a Source name, then full).",
+        "The model id. When only the Source text names it (full and curated share it), the "
+        "full model is assumed and the node says so: check it before regenerating.",
         "Width in px.",
         "Height in px.",
         "Sampling steps.",
@@ -126,7 +127,7 @@ class NovelAILoadPNG:
         from ..novelai_core.errors import InputError
         from ..novelai_core.metadata import read_metadata
         from ..novelai_core.metadata_params import generation_parameters
-        from . import originals
+        from . import comfy_compat, originals
         from .tensors import decode_image, images_to_tensors
 
         data = _read_input(image)
@@ -137,6 +138,11 @@ class NovelAILoadPNG:
                 "nor the alpha-channel copy); use ComfyUI's Load Image for other pictures"
             )
         params = generation_parameters(meta)
+        if params.model_candidates:
+            comfy_compat.send_progress_text(
+                model_guess_text(params.model, params.model_candidates, meta.source),
+                comfy_compat.executing_node_id(),
+            )
         pil = decode_image(data)
         if data.startswith(b"\x89PNG"):
             originals.remember_png(data)
@@ -156,6 +162,16 @@ class NovelAILoadPNG:
             _characters(params.characters),
             json.dumps(meta.comment, ensure_ascii=False),
         )
+
+
+def model_guess_text(model: str | None, candidates: tuple[str, ...], source: str | None) -> str:
+    """Progress text for a model id guessed from the Source chunk (the Comment names none)."""
+    others = ", ".join(c for c in candidates if c != model)
+    return (
+        f"model: {model} is a guess. The metadata does not name the model and its Source "
+        f"text ({source!r}) is shared by {others}; set the model by hand if the image was "
+        "made with one of those, or regenerating switches model."
+    )
 
 
 def comfy_chunks(prompt: Any, extra_pnginfo: Any) -> dict[str, str]:

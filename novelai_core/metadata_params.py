@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .capabilities import GENERATION_MODELS, MODELS
+from .capabilities import GENERATION_MODELS, MODELS, ModelCapability
 from .metadata import NovelAIMetadata
 
 
@@ -32,6 +32,9 @@ class GenerationParameters:
     sampler: str | None
     characters: tuple[RecordedCharacter, ...]
     origin: str  # "text" (PNG chunks) or "stealth" (alpha channel)
+    # When only the Source text named the model and several models share it (full, curated…):
+    # all of them, ``model`` being the one assumed. Empty when the model is certain.
+    model_candidates: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,18 +51,40 @@ def model_id(meta: NovelAIMetadata) -> str | None:
     Source holds only the display family ("NovelAI Diffusion V4.5 …"), which full and curated
     share; the family's full (non-curated) model is returned then.
     """
+    recorded = _recorded_model(meta)
+    if recorded is not None:
+        return recorded
+    family = _source_family(meta)
+    if not family:
+        return None
+    return next((cap.id for cap in family if not cap.curated), family[0].id)
+
+
+def model_candidates(meta: NovelAIMetadata) -> tuple[str, ...]:
+    """Every model the Source text may mean when ``model_id`` had to pick one; else ()."""
+    if _recorded_model(meta) is not None:
+        return ()
+    family = _source_family(meta)
+    return tuple(cap.id for cap in family) if len(family) > 1 else ()
+
+
+def _recorded_model(meta: NovelAIMetadata) -> str | None:
     recorded = meta.comment.get("model")
     if isinstance(recorded, str) and recorded in MODELS:
         cap = MODELS[recorded]
         return cap.base_model or cap.id
+    return None
+
+
+def _source_family(meta: NovelAIMetadata) -> list[ModelCapability]:
+    """The generation models whose display name the Source chunk starts with."""
     source = meta.source or ""
     matches = [cap for cap in GENERATION_MODELS if source.startswith(cap.source_name)]
     if not matches:
-        return None
+        return []
     # "NovelAI Diffusion V4" is a prefix of "… V4.5": the longest name is the right family.
     longest = max(len(cap.source_name) for cap in matches)
-    family = [cap for cap in matches if len(cap.source_name) == longest]
-    return next((cap.id for cap in family if not cap.curated), family[0].id)
+    return [cap for cap in matches if len(cap.source_name) == longest]
 
 
 def _characters(meta: NovelAIMetadata) -> tuple[RecordedCharacter, ...]:
@@ -91,4 +116,5 @@ def generation_parameters(meta: NovelAIMetadata) -> GenerationParameters:
         sampler=meta.sampler,
         characters=_characters(meta),
         origin=meta.origin,
+        model_candidates=model_candidates(meta),
     )

@@ -66,6 +66,7 @@ class ComfyRuntime:
     texts: list[tuple[str, Any]] = field(default_factory=list)
     interrupted: threading.Event = field(default_factory=threading.Event)
     preview_size: int = 512
+    executing_node: str | None = None  # what comfy_execution.utils reports as running
 
 
 def _stand_in_modules(runtime: ComfyRuntime) -> dict[str, types.ModuleType]:
@@ -74,6 +75,8 @@ def _stand_in_modules(runtime: ComfyRuntime) -> dict[str, types.ModuleType]:
     management = types.ModuleType("comfy.model_management")
     cli_args = types.ModuleType("comfy.cli_args")
     server = types.ModuleType("server")
+    execution = types.ModuleType("comfy_execution")
+    execution_utils = types.ModuleType("comfy_execution.utils")
 
     class ProgressBar:
         def __init__(self, total: int, node_id: Any = None) -> None:
@@ -113,6 +116,12 @@ def _stand_in_modules(runtime: ComfyRuntime) -> dict[str, types.ModuleType]:
     management.InterruptProcessingException = InterruptProcessingException  # type: ignore[attr-defined]
     cli_args.args = types.SimpleNamespace(preview_size=runtime.preview_size)  # type: ignore[attr-defined]
     server.PromptServer = PromptServer  # type: ignore[attr-defined]
+    execution_utils.get_executing_context = lambda: (  # type: ignore[attr-defined]
+        None
+        if runtime.executing_node is None
+        else types.SimpleNamespace(prompt_id="p", node_id=runtime.executing_node, list_index=None)
+    )
+    execution.utils = execution_utils  # type: ignore[attr-defined]
     comfy.utils = utils  # type: ignore[attr-defined]
     comfy.model_management = management  # type: ignore[attr-defined]
     comfy.cli_args = cli_args  # type: ignore[attr-defined]
@@ -122,6 +131,8 @@ def _stand_in_modules(runtime: ComfyRuntime) -> dict[str, types.ModuleType]:
         "comfy.model_management": management,
         "comfy.cli_args": cli_args,
         "server": server,
+        "comfy_execution": execution,
+        "comfy_execution.utils": execution_utils,
     }
 
 

@@ -104,6 +104,38 @@ def test_the_model_comes_from_the_source_chunk_when_the_comment_has_none() -> No
     assert generation_parameters(meta).model == "nai-diffusion-4-5-full"  # V4.5: full, not V4
 
 
+def test_a_model_guessed_from_the_source_text_lists_every_model_sharing_it() -> None:
+    meta = read_metadata(novelai_png({"prompt": "cat", "seed": 5}))
+    assert meta is not None
+    params = generation_parameters(meta)
+    assert params.model == "nai-diffusion-4-5-full"
+    assert sorted(params.model_candidates) == [
+        "nai-diffusion-4-5-curated",
+        "nai-diffusion-4-5-full",
+    ]
+
+
+def test_a_model_named_by_the_comment_is_no_guess() -> None:
+    meta = read_metadata(novelai_png({"prompt": "cat", "model": "nai-diffusion-4-5-curated"}))
+    assert meta is not None
+    params = generation_parameters(meta)
+    assert (params.model, params.model_candidates) == ("nai-diffusion-4-5-curated", ())
+
+
+def test_load_novelai_png_says_under_the_node_when_the_model_is_a_guess(folders: Any) -> None:
+    inputs = Path(folders.get_input_directory())
+    (inputs / "guess.png").write_bytes(novelai_png({"prompt": "cat", "seed": 5}))
+    (inputs / "named.png").write_bytes(novelai_png({"prompt": "cat", "model": MODEL}))
+    with comfy_runtime() as runtime:
+        runtime.executing_node = "5"
+        model = metadata_nodes.NovelAILoadPNG().load(image="guess.png")[5]
+        metadata_nodes.NovelAILoadPNG().load(image="named.png")
+    assert model == MODEL
+    ((text, node),) = runtime.texts
+    assert node == "5"
+    assert f"{MODEL} is a guess" in text and "nai-diffusion-4-5-curated" in text
+
+
 def test_load_novelai_png_outputs_image_and_parameters_and_rebuilds_the_request(
     sim: Any, folders: Any
 ) -> None:
