@@ -12,7 +12,6 @@ from novelai_core.capabilities import (
     get_capability,
     inpainting_capability,
 )
-from novelai_core.cost import generation_cost, per_image_cost
 
 CONTRACT_IDS = {
     "nai-diffusion-3",
@@ -125,37 +124,3 @@ def test_area_limits_samples() -> None:
     assert constants.max_samples_for_area(640, 640) == 6
     assert constants.max_samples_for_area(832, 1216) == 4
     assert constants.max_samples_for_area(2048, 2048) == 0
-
-
-@pytest.mark.parametrize(("w", "h"), [(1024, 1024), (832, 1216)])
-def test_a_28_step_megapixel_image_costs_20_anlas(w: int, h: int) -> None:
-    assert per_image_cost(w, h, 28) == 20
-
-
-def test_opus_gets_one_sample_free_at_the_edge_and_pays_beyond_it() -> None:
-    v45 = get_capability("nai-diffusion-4-5-full")
-    at_edge = generation_cost(v45, width=1024, height=1024, steps=28, tier=3)
-    assert at_edge.total == 0 and at_edge.free_for_opus
-    too_many_steps = generation_cost(v45, width=1024, height=1024, steps=29, tier=3)
-    assert too_many_steps.total > 0 and not too_many_steps.free_for_opus
-    too_big = generation_cost(v45, width=1024, height=1088, steps=28, tier=3)
-    assert too_big.total > 0
-    two_samples = generation_cost(v45, width=1024, height=1024, steps=28, n_samples=2, tier=3)
-    assert two_samples.total == 20
-
-
-def test_v5_costs_one_and_a_half_after_the_base_ceil() -> None:
-    v5 = get_capability("nai-diffusion-5-full")
-    assert generation_cost(v5, width=1024, height=1024, steps=28, tier=0).total == 30
-
-
-def test_character_references_cost_five_each_even_on_opus() -> None:
-    v45 = get_capability("nai-diffusion-4-5-full")
-    est = generation_cost(v45, width=832, height=1216, steps=23, character_references=2, tier=3)
-    assert est.total == 10 and not est.free_for_opus
-
-
-def test_vibes_beyond_four_and_encodes_are_charged() -> None:
-    v45 = get_capability("nai-diffusion-4-5-full")
-    est = generation_cost(v45, width=832, height=1216, steps=23, vibes=6, vibes_to_encode=3, tier=3)
-    assert est.total == 2 * 2 + 3 * 2

@@ -41,20 +41,26 @@ def test_opus_gets_one_sample_free_at_the_edge_of_the_rule() -> None:
     assert estimate_cost(edge, tier=OPUS).total == 20
     assert estimate_cost(edge, tier=2).total == 40
     assert estimate_cost(_req(settings={"steps": 28}), tier=OPUS).free_for_opus is True
+    one = estimate_cost(_req(settings={"width": 1024, "height": 1024, "steps": 28}), tier=OPUS)
+    assert one.total == 0 and one.free_for_opus is True
 
 
 def test_one_step_or_one_block_over_the_edge_is_never_free() -> None:
     steps = _req(settings={"width": 1024, "height": 1024, "steps": 29})
     assert estimate_cost(steps, tier=OPUS).total == estimate_cost(steps).total > 0
     assert estimate_cost(steps).free_for_opus is False
+    assert estimate_cost(steps, tier=OPUS).free_for_opus is False
     area = _req(settings={"width": 1024, "height": 1088, "steps": 28})
     assert estimate_cost(area, tier=OPUS).free_for_opus is False
+    assert estimate_cost(area, tier=OPUS).total > 0
 
 
 def test_v5_costs_half_as_much_again() -> None:
     base = estimate_cost(_req(settings={"steps": 28})).per_image
     assert estimate_cost(_req("nai-diffusion-5-full", settings={"steps": 28})).per_image == 30
     assert base == 20
+    square = _req("nai-diffusion-5-full", settings={"width": 1024, "height": 1024, "steps": 28})
+    assert estimate_cost(square, tier=0).total == 30  # ceil first, then ×1.5
 
 
 def test_img2img_strength_discounts_the_image() -> None:
@@ -86,6 +92,7 @@ def test_vibes_beyond_four_and_uncached_encodes_cost_two_each() -> None:
     request = _req(settings={"steps": 28}, vibes=(vibe,) * 6)
     assert estimate_cost(request).total == 20 + 2 * 2
     assert estimate_cost(request, vibes_to_encode=3).total == 20 + 4 + 6
+    assert estimate_cost(request, tier=OPUS, vibes_to_encode=3).total == 4 + 6  # image free
     assert estimate_cost(_req(settings={"steps": 28}, vibes=(vibe,) * 4)).total == 20
 
 
