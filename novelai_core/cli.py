@@ -183,6 +183,8 @@ def dry_run_output(request: GenerationRequest, *, tier: int | None = None) -> di
         "request": built.body,
         "anlas": {"estimate": estimate.total, "free_for_opus": estimate.free_for_opus},
     }
+    if estimate.note:  # e.g. Opus' V5 allowance is unknown without the account
+        out["anlas"]["note"] = estimate.note
     if built.files:
         out["multipart_parts"] = {
             name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -227,5 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except NovelAIError as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ImportError as exc:  # an optional dependency (numpy, msgpack...) is missing
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE

@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
-from .errors import InputError, NovelAIError
+from .converter import validate_request
+from .errors import InputError, NovelAIError, SpendLimitError
 from .results import GenerationResult, Preview
+from .validation import effective_capability, resolved_steps
 
 if TYPE_CHECKING:
+    from .client import NovelAIClient
     from .models.user import GenerationRequest
 
 EXIT_OK = 0
@@ -38,6 +41,13 @@ def add_generate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", help="image host (default $NAI_IMAGE_BASE_URL or NovelAI)")
     parser.add_argument(
         "--stream", action="store_true", help="stream: show step progress on stderr"
+    )
+    parser.add_argument(
+        "--max-anlas",
+        type=int,
+        metavar="N",
+        help="refuse, before sending, when the estimate for the account's tier is above N "
+        "(default: no limit; the estimate is always printed on stderr first)",
     )
 
 
@@ -74,6 +84,8 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
             return _fail(f"error: {one_line(exc)}", EXIT_FAILURE)
         except OSError as exc:  # reading a source image, writing the output folder
             return _fail(f"error: {one_line(exc)}", EXIT_INPUT)
+        except ImportError as exc:  # an optional dependency (numpy, msgpack...) is missing
+            return _fail(f"error: {one_line(exc)}", EXIT_FAILURE)
         except KeyboardInterrupt:
             return _fail("cancelled", EXIT_INTERRUPTED)
 
@@ -146,19 +158,38 @@ def run_generate(args: argparse.Namespace) -> int:
     from .client import NovelAIClient  # noqa: PLC0415 - keep `--help` fast
 
     request = build_request_from_args(args)
-    steps = request.settings.steps or 28
+    validate_request(request)  # bad input fails before the account lookup
+    steps = resolved_steps(request, effective_capability(request))
     progress = _Progress(steps * request.settings.n_samples, sys.stderr)
+    max_anlas: int | None = getattr(args, "max_anlas", None)
     with NovelAIClient(base_url=getattr(args, "base_url", None)) as client:
+        _check_estimate(client, request, max_anlas)
         result = client.generate(
             request,
             stream=bool(getattr(args, "stream", False)),
             on_preview=progress.preview,
             on_wait=progress.wait,
+            max_anlas=max_anlas,
         )
     progress.end()
     for path in write_images(result, Path(getattr(args, "out", None) or ".")):
         sys.stdout.write(f"{path}\n")
     return EXIT_OK
+
+
+def _check_estimate(client: NovelAIClient, request: GenerationRequest, limit: int | None) -> None:
+    """Print the estimate for the account's tier; SpendLimitError (nothing sent) above ``limit``."""
+    account = client.subscription()  # tier and V5 allowance; the estimate reuses them
+    estimate = client.estimate(request)
+    note = f"; {estimate.note}" if estimate.note else ""
+    sys.stderr.write(
+        f"NovelAI: estimated cost {estimate.total} Anlas ({account.tier_name}){note}\n"
+    )
+    if limit is not None and estimate.total > limit:
+        raise SpendLimitError(
+            f"NovelAI: the estimate of {estimate.total} Anlas is above --max-anlas {limit}; "
+            "nothing was sent."
+        )
 
 
 @_guarded

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from novelai_core.cli import add_generate_arguments
+from novelai_core.cli import add_generate_arguments, main
 from novelai_core.cli_commands import (
     EXIT_FAILURE,
     EXIT_INPUT,
@@ -79,7 +80,11 @@ def test_generate_with_stream_and_the_base_url_from_the_environment(
     captured = capsys.readouterr()
     assert len(captured.out.split()) == 1
     assert captured.err.splitlines()[-1] == "NovelAI: step 6/6"  # progress, not a terminal
-    assert simulator.stats()["requests"] == {"/ai/generate-image-stream": 1}
+    # One free account lookup for the estimate printed before sending, then the generation.
+    assert simulator.stats()["requests"] == {
+        "/user/subscription": 1,
+        "/ai/generate-image-stream": 1,
+    }
 
 
 def test_generate_without_a_token_fails_in_one_line_and_sends_nothing(
@@ -152,3 +157,61 @@ def test_demo_writes_into_the_given_folder(
 ) -> None:
     assert _run(["demo", "--out", str(tmp_path / "here")]) == EXIT_OK
     assert len(list((tmp_path / "here").glob("*.png"))) == 4
+
+
+def test_generate_prints_the_estimate_for_the_account_before_sending(
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    simulator.set_tier(1)
+    argv = ["generate", "--prompt", "1girl", "--steps", "28", "--out", str(tmp_path)]
+    assert main([*argv, "--base-url", simulator.url]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "estimated cost 20 Anlas (Tablet)" in err
+    assert simulator.spent() == 20
+
+
+def test_max_anlas_refuses_before_sending_when_the_estimate_is_above_it(
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    argv = ["generate", "--prompt", "1girl", "--steps", "28", "--samples", "2",
+            "--out", str(tmp_path), "--base-url", simulator.url]  # fmt: skip
+    assert main([*argv, "--max-anlas", "19"]) == EXIT_FAILURE  # Opus: one of two is free
+    err = capsys.readouterr().err
+    assert "estimated cost 20 Anlas (Opus)" in err and "nothing was sent" in err
+    assert "/ai/generate-image" not in simulator.stats()["requests"]
+    assert list(tmp_path.iterdir()) == []
+    assert main([*argv, "--max-anlas", "20"]) == EXIT_OK
+    assert simulator.spent() == 20
+
+
+def test_stream_progress_counts_the_models_default_steps(
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    argv = ["generate", "--prompt", "1girl", "--width", "256", "--height", "384", "--stream",
+            "--model", "nai-diffusion-5-full-medium", "--out", str(tmp_path)]  # fmt: skip
+    assert main([*argv, "--base-url", simulator.url]) == EXIT_OK
+    assert capsys.readouterr().err.splitlines()[-1] == "NovelAI: step 14/14"  # not of 28
+
+
+def test_a_missing_dependency_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The demo's simulator needs numpy; import it afresh with numpy unavailable.
+    for name in [n for n in sys.modules if n.startswith("novelai_core.simulator")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    assert main(["demo", "--out", str(tmp_path)]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "numpy" in err and err.count("\n") == 1
