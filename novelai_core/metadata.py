@@ -123,8 +123,13 @@ def _text_chunk(key: str, value: str) -> bytes:
     try:
         return _chunk(b"tEXt", raw_key + b"\0" + value.encode("latin-1"))
     except UnicodeEncodeError:
-        # Uncompressed iTXt with empty language and translated keyword.
-        return _chunk(b"iTXt", raw_key + b"\0\0\0\0\0" + value.encode("utf-8"))
+        pass
+    try:
+        encoded = value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: no PNG can hold them
+        raise ValueError(f"PNG text value for {key!r} is not valid Unicode text") from exc
+    # Uncompressed iTXt with empty language and translated keyword.
+    return _chunk(b"iTXt", raw_key + b"\0\0\0\0\0" + encoded)
 
 
 def _chunk_key(png: bytes, start: int, end: int) -> str:

@@ -129,6 +129,14 @@ def test_bad_text_keys_are_refused_when_writing() -> None:
             add_text_chunks(png, {key: "value"})
 
 
+def test_text_that_no_png_can_hold_is_refused_when_writing() -> None:
+    png = _png(_noise(8))
+    with pytest.raises(ValueError, match="Unicode"):
+        add_text_chunks(png, {"Source": "lone \ud800 surrogate"})
+    with pytest.raises(ValueError, match="NUL"):
+        add_text_chunks(png, {"Source": "a\0b"})
+
+
 def test_a_non_png_is_a_decode_error() -> None:
     with pytest.raises(DecodeError, match="not a PNG"):
         read_text_chunks(b"GIF89a....")
