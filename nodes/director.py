@@ -21,7 +21,7 @@ DEFRY_MAX: Final = 5
 
 
 def _defry(tooltip: str) -> t.InputSpec:
-    return widgets.integer(tooltip, 0, 0, DEFRY_MAX)
+    return t.integer(tooltip, 0, 0, DEFRY_MAX)
 
 
 def augment(tool: str, image: Any, guard: str, unique_id: Any, **options: Any) -> tuple[Any, ...]:

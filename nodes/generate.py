@@ -44,7 +44,7 @@ def resolve_schedule(model: str, schedule: str) -> str:
 
 
 def _side(default: int, name: str) -> t.InputSpec:
-    return widgets.integer(
+    return t.integer(
         f"Image {name} in px, a multiple of 64; used when size is 'Custom'.",
         default,
         SIZE_STEP,
@@ -192,9 +192,7 @@ def _sampling_inputs() -> dict[str, t.InputSpec]:
         ),
         "cfg_rescale": t.unit_float("Prompt guidance rescale (0 = off).", 0.0),
         "variety": t.boolean("Variety+: more varied compositions (V3, V4, V4.5; not V5).", False),
-        "samples": widgets.integer(
-            "Images per request (limited by size; each may cost Anlas).", 1, 1, 8
-        ),
+        "samples": t.integer("Images per request (limited by size; each may cost Anlas).", 1, 1, 8),
     }
 
 

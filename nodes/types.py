@@ -46,6 +46,11 @@ def unit_float(tooltip: str, default: float, *, low: float = 0.0, high: float = 
     )
 
 
+def integer(tooltip: str, default: int, low: int, high: int, *, step: int = 1) -> InputSpec:
+    """An INT widget in [low, high]."""
+    return ("INT", {"default": default, "min": low, "max": high, "step": step, "tooltip": tooltip})
+
+
 def boolean(tooltip: str, default: bool) -> InputSpec:
     return ("BOOLEAN", {"default": default, "tooltip": tooltip})
 

@@ -99,7 +99,7 @@ class NovelAIEnhance:
                 "magnitude": t.combo(
                     tuple(MAGNITUDES), "1.5x", "Size of the redrawn copy: ×1 or ×1.5."
                 ),
-                "level": widgets.integer(
+                "level": t.integer(
                     "Enhance level 1-5: how much may be redrawn.",
                     3,
                     min(ENHANCE_LEVELS),

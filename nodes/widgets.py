@@ -24,11 +24,6 @@ from . import types as t
 _DEFAULTS: Final = get_capability(DEFAULT_MODEL)
 
 
-def integer(tooltip: str, default: int, low: int, high: int, *, step: int = 1) -> t.InputSpec:
-    """An INT widget in [low, high]."""
-    return ("INT", {"default": default, "min": low, "max": high, "step": step, "tooltip": tooltip})
-
-
 def model(tooltip: str) -> t.InputSpec:
     """The generation model combo (inpainting ids are chosen by the SDK, not offered)."""
     return t.combo(GENERATION_MODEL_IDS, DEFAULT_MODEL, tooltip)
@@ -49,7 +44,7 @@ def seed(tooltip: str) -> t.InputSpec:
 
 
 def steps(tooltip: str) -> t.InputSpec:
-    return integer(tooltip, _DEFAULTS.default_steps, MIN_STEPS, MAX_STEPS)
+    return t.integer(tooltip, _DEFAULTS.default_steps, MIN_STEPS, MAX_STEPS)
 
 
 def guidance(tooltip: str) -> t.InputSpec:
