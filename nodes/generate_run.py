@@ -40,11 +40,13 @@ def run_generation(
 def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any:
     """Tier → estimate → spend guard → generate, every wait cancellable by ComfyUI's Cancel."""
     from ..novelai_core.errors import CancelledError
+    from ..novelai_core.validation import effective_capability
     from .session import account_tier, get_client
 
     cancelled = GenerationProgress.cancelled
     client = get_client()
-    tier = account_tier(client, cancelled)
+    metered = effective_capability(request).opus_allowance_metered
+    tier = account_tier(client, cancelled, metered=metered)
     # vibes_to_encode is left to the client: it knows which encodings its vibe store holds.
     estimate = client.estimate(request, tier=tier)
     spend_guard.check_spend(estimate, guard, tier)

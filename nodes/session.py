@@ -15,9 +15,10 @@ from typing import Any, Final
 _lock = threading.Lock()
 _cached: tuple[tuple[str, str, str], Any] | None = None
 # How long an account lookup's tier is trusted. A queue of generations then costs one
-# /user/subscription round trip per minute instead of one per image; a change of what the
-# estimate reads (the tier, and the Opus V5 allowance the client keeps from the same lookup) is
-# noticed within that time. The Account node always asks afresh.
+# /user/subscription round trip per minute instead of one per image; a tier change is noticed
+# within that time. Models metered by the Opus V5 allowance are looked up before every run:
+# a queue can use the allowance up within the minute, and a stale "allowance left" would let a
+# charged image past a "free only" guard. The Account node always asks afresh.
 TIER_TTL_S: Final = 60.0
 _tiers: weakref.WeakKeyDictionary[Any, tuple[float, int]] = weakref.WeakKeyDictionary()
 
@@ -53,12 +54,16 @@ def _close(entry: tuple[tuple[str, str, str], Any] | None) -> None:
         close()
 
 
-def account_tier(client: Any, cancel: Any = None) -> int:
-    """The account's tier for estimates: looked up, then reused for TIER_TTL_S per client."""
+def account_tier(client: Any, cancel: Any = None, *, metered: bool = False) -> int:
+    """The account's tier for estimates: looked up, then reused for TIER_TTL_S per client.
+
+    ``metered`` (the model's ``opus_allowance_metered``) always looks up afresh, so the client's
+    V5 usage, which its estimates and spend limit read, is current for this run.
+    """
     now = time.monotonic()
     with _lock:
         known = _tiers.get(client)
-    if known is not None and now - known[0] < TIER_TTL_S:
+    if not metered and known is not None and now - known[0] < TIER_TTL_S:
         return known[1]
     tier = int(client.subscription(cancel=cancel).tier)
     with _lock:

@@ -1,4 +1,5 @@
-"""The Generate node looks the account tier up once a minute, not before every image."""
+"""The Generate node looks the account tier up once a minute, not before every image; a model
+metered by the Opus V5 allowance is looked up before every run (it can run out mid-queue)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,16 @@ def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
     yield simulator
 
 
-def _generate(seed: int) -> Any:
+V5 = "nai-diffusion-5-full"
+
+
+def _generate(seed: int, model: str = "nai-diffusion-4-5-full") -> Any:
     prompt = NODES["NovelAI_Prompt"]().build(
         prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
         uc_preset="heavy",
     )[0]  # fmt: skip
     return NODES["NovelAI_Generate"]().generate(
-        prompt=prompt, model="nai-diffusion-4-5-full", size="Custom", width=256, height=384,
+        prompt=prompt, model=model, size="Custom", width=256, height=384,
         seed=seed, steps=6, scale=5.0, sampler="k_euler_ancestral", noise_schedule="karras",
         cfg_rescale=0.0, variety=False, samples=1, spend_guard="free only", stream=False,
         smea="off", decrisper=False, transparent_background=False, unique_id="1",
@@ -61,3 +65,23 @@ def test_a_tier_change_is_seen_once_the_lookup_is_older_than_the_ttl(
         _generate(3)
     assert _lookups(sim) == 2
     assert sim.stats()["requests"]["/ai/generate-image"] == 2
+
+
+def test_free_only_refuses_v5_once_the_allowance_runs_out_even_within_the_minute(
+    sim: Any,
+) -> None:
+    sim.set_v5_usage(99)  # one free V5 image left: this run uses it up
+    _generate(1, model=V5)
+    assert sim.spent() == 0
+    with pytest.raises(errors.SpendLimitError):
+        _generate(2, model=V5)  # well within TIER_TTL_S of the first lookup
+    assert sim.stats()["requests"]["/ai/generate-image"] == 1
+    assert sim.spent() == 0
+    assert _lookups(sim) == 2  # V5 asks afresh each run
+
+
+def test_other_models_keep_the_cached_lookup_after_a_v5_run(sim: Any) -> None:
+    _generate(1, model=V5)
+    _generate(2)
+    _generate(3)
+    assert _lookups(sim) == 1
