@@ -16,6 +16,7 @@ LIMITS: Final[dict[str, int | None]] = {
     NO_LIMIT: None,
 }
 OPTIONS: Final = tuple(LIMITS)
+GENERATION: Final = "this generation"  # check_spend's default ``what``
 TOOLTIP: Final = (
     "Most Anlas this node may spend per run, checked against the estimate for your subscription "
     "tier before anything is sent. 'free only' allows only what Opus generates for free."
@@ -27,8 +28,11 @@ def describe(total: int) -> str:
     return "0 Anlas (free)" if total == 0 else f"{total} Anlas"
 
 
-def check_spend(estimate: Any, guard: str, tier: int | None) -> None:
-    """Raise SpendLimitError (nothing sent) when ``estimate.total`` is above the guard's limit."""
+def check_spend(estimate: Any, guard: str, tier: int | None, *, what: str = GENERATION) -> None:
+    """Raise SpendLimitError (nothing sent) when ``estimate.total`` is above the guard's limit.
+
+    ``what`` names the caller's run (GENERATION, or ``tool_run(name)``) in the message.
+    """
     from ..novelai_core.constants import TIER_NAMES
     from ..novelai_core.errors import SpendLimitError
 
@@ -39,10 +43,30 @@ def check_spend(estimate: Any, guard: str, tier: int | None) -> None:
     if limit is None or total <= limit:
         return
     tier_name = TIER_NAMES.get(tier, "unknown") if tier is not None else "unknown"
+    note = str(getattr(estimate, "note", "") or "")
+    why = f" ({note})" if note else ""
     allow = next(label for label, value in LIMITS.items() if value is None or value >= total)
     raise SpendLimitError(
-        f"NovelAI: this generation is estimated at {total} Anlas on your {tier_name} "
-        f"subscription, above the spend guard '{guard}'. Nothing was sent. To allow it, set "
-        f"spend_guard to '{allow}' (or lower size, steps or samples; on Opus, one image of at "
-        f"most 1024x1024 px and 28 steps is free)."
+        f"NovelAI: {what} is estimated at {total} Anlas on your {tier_name} subscription{why}, "
+        f"above the spend guard '{guard}'. Nothing was sent. To allow it, set spend_guard to "
+        f"'{allow}'{_cheaper_hint(what, tier, note)}."
     )
+
+
+def tool_run(name: str) -> str:
+    """How a refusal names a paid tool's run (upscale, a Director tool)."""
+    return f"this tool run ({name})"
+
+
+def _cheaper_hint(what: str, tier: int | None, note: str) -> str:
+    """How a generation gets cheaper; Opus' free image only where it applies (no note)."""
+    from ..novelai_core.constants import OPUS_TIER
+
+    if what != GENERATION:
+        return ""
+    if tier == OPUS_TIER and not note:
+        return (
+            " (or lower size, steps or samples; on Opus, one image of at most 1024x1024 px and "
+            "28 steps is free)"
+        )
+    return " (or lower size, steps or samples)"

@@ -31,7 +31,7 @@ def run_paid_tool(
     estimate = CostEstimate(
         total=total, per_image=total, billable_samples=1, extras=0, free_for_opus=total == 0
     )
-    spend_guard.check_spend(estimate, guard, tier)
+    spend_guard.check_spend(estimate, guard, tier, what=spend_guard.tool_run(what))
     progress = GenerationProgress(
         steps=1, samples=1, node_id=node_id, cost_text=spend_guard.describe(total)
     )

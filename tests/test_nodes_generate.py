@@ -91,8 +91,31 @@ def test_the_spend_guard_refuses_a_paid_generation_before_sending_anything(sim: 
     with pytest.raises(errors.SpendLimitError) as caught:
         _generate(size="Normal Portrait 832x1216", steps=28)
     message = str(caught.value)
-    assert "estimated at 20 Anlas" in message and "Paper" in message
+    assert "this generation is estimated at 20 Anlas" in message and "Paper" in message
     assert "spend_guard to 'up to 50 Anlas'" in message
+    assert "1024x1024" not in message  # Opus' free image is not the reason on Paper
+    assert _paid_calls(sim) == 0
+
+
+def test_on_opus_the_refusal_names_the_free_size_and_steps(sim: Any) -> None:
+    with pytest.raises(errors.SpendLimitError) as caught:
+        _generate(samples=2)  # one of two images is free on Opus
+    message = str(caught.value)
+    assert "on your Opus subscription" in message
+    assert "one image of at most 1024x1024 px and 28 steps is free" in message
+    assert _paid_calls(sim) == 0
+
+
+def test_with_the_v5_allowance_used_up_the_refusal_says_so_not_that_opus_is_free(
+    sim: Any,
+) -> None:
+    sim.set_v5_usage(100)
+    with pytest.raises(errors.SpendLimitError) as caught:
+        _generate(model="nai-diffusion-5-full")
+    message = str(caught.value)
+    assert "on your Opus subscription" in message and "Opus V5 allowance is used up" in message
+    assert "is free" not in message
+    assert "spend_guard to 'up to 10 Anlas'" in message
     assert _paid_calls(sim) == 0
 
 
