@@ -86,6 +86,20 @@ def raise_interrupted(fallback: BaseException) -> NoReturn:
     raise fallback
 
 
+def output_directory() -> str | None:
+    """ComfyUI's output folder (folder_paths.get_output_directory), or None outside ComfyUI."""
+    folder_paths = _module("folder_paths")
+    get = getattr(folder_paths, "get_output_directory", None)
+    if not callable(get):
+        return None
+    try:
+        folder = get()
+    except Exception:  # a broken install must not hide the error the caller is reporting
+        _log.debug("folder_paths.get_output_directory failed", exc_info=True)
+        return None
+    return str(folder) if folder else None
+
+
 def send_progress_text(text: str, node_id: str | None) -> None:
     """Show ``text`` under the node (newer ComfyUI); silently skipped where unsupported."""
     if node_id is None:

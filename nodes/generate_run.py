@@ -27,13 +27,17 @@ def run_generation(
     request: Any, *, guard: str, stream: bool, node_id: str | None
 ) -> tuple[Any, Any, int, str]:
     """Everything after the request is built; returns the node's four outputs."""
-    from ..novelai_core.errors import CancelledError
+    from ..novelai_core.errors import CancelledError, NovelAIError
+    from .partial_images import save_partial
 
     check_locally(request)
     try:
         result = _send(request, guard=guard, stream=stream, node_id=node_id)
-    except CancelledError as exc:
-        comfy_compat.raise_interrupted(exc)
+    except NovelAIError as exc:
+        save_partial(exc)  # images that arrived before the failure (maybe paid): never dropped
+        if isinstance(exc, CancelledError):
+            comfy_compat.raise_interrupted(exc)
+        raise
     return outputs(result, request.settings.seed)
 
 

@@ -1,0 +1,64 @@
+"""Images that arrived before a generation failed: saved where the user finds them, never lost.
+
+NovelAI may have charged for them (a stream cut after some finals, a ZIP short of images). The
+client hands them over on the error (``NovelAIError.partial``); ComfyUI shows only the error, so
+they are written as NovelAI sent them and the error's message says where.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Final
+
+from . import comfy_compat
+
+_log = logging.getLogger(__name__)
+
+PREFIX: Final = "NovelAI_partial"  # files are NovelAI_partial_<seed>_<index>.png
+TEMP_FOLDER: Final = "novelai_partial"  # under the system temp folder, outside ComfyUI
+
+
+def save_partial(exc: Any) -> None:
+    """Write ``exc.partial`` to ComfyUI's output folder (else a temp folder); extend the message.
+
+    Does nothing when no image arrived. A folder that cannot be written falls back to the temp
+    folder; if that fails too the message says so (the images stay on ``exc.partial``).
+    """
+    images = tuple(getattr(exc, "partial", ()) or ())
+    if not images:
+        return
+    failures: list[str] = []
+    for folder in _folders():
+        try:
+            paths = _write(images, folder)
+        except OSError as error:
+            failures.append(f"{folder}: {error}")
+            continue
+        names = ", ".join(path.name for path in paths)
+        # Also logged: a cancelled run shows ComfyUI's "interrupted", not this message.
+        _log.warning("NovelAI: images that arrived before a failure: %s in %s", names, folder)
+        _extend(exc, f"The Generate node saved them to {folder}: {names}.")
+        return
+    _log.warning("could not save %d NovelAI image(s): %s", len(images), "; ".join(failures))
+    _extend(exc, f"They could not be saved ({'; '.join(failures)}).")
+
+
+def _folders() -> list[Path]:
+    output = comfy_compat.output_directory()
+    temp = Path(tempfile.gettempdir()) / TEMP_FOLDER
+    return [Path(output), temp] if output is not None else [temp]
+
+
+def _write(images: tuple[Any, ...], folder: Path) -> list[Path]:
+    from ..novelai_core.cli_commands import write_images
+    from ..novelai_core.results import GenerationResult
+
+    # The original bytes, so NovelAI's metadata (prompt, seed) survives in each file.
+    return write_images(GenerationResult(images, seed=None), folder, prefix=PREFIX)
+
+
+def _extend(exc: Any, sentence: str) -> None:
+    exc.message = f"{exc.message} {sentence}"
+    exc.args = (exc.message,)
