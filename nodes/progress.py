@@ -16,21 +16,22 @@ WAITING_TEXT = "waiting for NovelAI (another generation is running)"
 class GenerationProgress:
     """Per-run progress state: advances ComfyUI's bar one tick per streamed step.
 
-    Samples stream interleaved, so the bar's value is the sum over samples of the last step seen.
+    Samples stream interleaved; the shared StepCounter turns previews into steps done.
     """
 
     def __init__(self, *, steps: int, samples: int, node_id: str | None, cost_text: str) -> None:
-        self.total = max(1, steps * samples)
-        self.steps = steps
+        from ..novelai_core.results import StepCounter
+
+        self.counter = StepCounter(steps, samples)
+        self.total = self.counter.total
         self.node_id = node_id
         self.cost_text = cost_text
-        self._done: dict[int, int] = {}
         self._bar = comfy_compat.progress_bar(self.total, node_id)
         self._preview_size = comfy_compat.preview_size()
 
     @property
     def value(self) -> int:
-        return min(self.total, sum(self._done.values()))
+        return self.counter.done
 
     def start(self) -> None:
         self.text(f"NovelAI: estimated cost {self.cost_text}")
@@ -40,8 +41,7 @@ class GenerationProgress:
 
     def on_preview(self, preview: Any) -> None:
         """One intermediate image: advance the bar and show the JPEG as the node's preview."""
-        sample, step = int(preview.sample), int(preview.step)
-        self._done[sample] = max(self._done.get(sample, 0), min(step + 1, self.steps))
+        self.counter.see(int(preview.sample), int(preview.step))
         if self._bar is None:
             return
         image = None

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .converter import validate_request
 from .errors import InputError, NovelAIError, SpendLimitError
-from .results import GenerationResult, Preview
+from .results import GenerationResult, Preview, StepCounter
 from .validation import effective_capability, resolved_steps
 
 if TYPE_CHECKING:
@@ -102,28 +102,26 @@ def _fail(line: str, code: int) -> int:
 class _Progress:
     """Step progress on stderr: a redrawn line on a terminal, else a line per quarter."""
 
-    def __init__(self, total: int, out: TextIO) -> None:
-        self.total = max(1, total)
+    def __init__(self, counter: StepCounter, out: TextIO) -> None:
+        self.counter = counter
         self.out = out
-        self.done: dict[int, int] = {}
         self.live = out.isatty()
         self.quarter = 0
 
     def preview(self, event: Preview) -> None:
-        self.done[event.sample] = max(self.done.get(event.sample, 0), event.step + 1)
-        done = min(self.total, sum(self.done.values()))
+        done, total = self.counter.see(event.sample, event.step), self.counter.total
         if self.live:
-            self.out.write(f"\rNovelAI: step {done}/{self.total}")
+            self.out.write(f"\rNovelAI: step {done}/{total}")
             self.out.flush()
-        elif done * 4 // self.total > self.quarter:
-            self.quarter = done * 4 // self.total
-            self.out.write(f"NovelAI: step {done}/{self.total}\n")
+        elif done * 4 // total > self.quarter:
+            self.quarter = done * 4 // total
+            self.out.write(f"NovelAI: step {done}/{total}\n")
 
     def wait(self, attempt: int, delay: float, reason: str) -> None:
         self.out.write(f"\rNovelAI: {reason}; retry {attempt} in {delay:.0f} s\n")
 
     def end(self) -> None:
-        if self.live and self.done:
+        if self.live and self.counter.done:
             self.out.write("\n")
 
 
@@ -160,7 +158,7 @@ def run_generate(args: argparse.Namespace) -> int:
     request = build_request_from_args(args)
     validate_request(request)  # bad input fails before the account lookup
     steps = resolved_steps(request, effective_capability(request))
-    progress = _Progress(steps * request.settings.n_samples, sys.stderr)
+    progress = _Progress(StepCounter(steps, request.settings.n_samples), sys.stderr)
     max_anlas: int | None = getattr(args, "max_anlas", None)
     with NovelAIClient(base_url=getattr(args, "base_url", None)) as client:
         _check_estimate(client, request, max_anlas)

@@ -113,6 +113,29 @@ class FinalImage:
 StreamEvent = Preview | FinalImage
 
 
+class StepCounter:
+    """Steps done in a streamed generation, for progress displays (the CLI's, the nodes').
+
+    Samples stream interleaved and a step may repeat or arrive late, so the count is the sum over
+    samples of the highest step seen, each capped at ``steps``, the whole at ``total``.
+    """
+
+    def __init__(self, steps: int, samples: int) -> None:
+        self.steps = max(0, steps)
+        self.total = max(1, self.steps * samples)
+        self._highest: dict[int, int] = {}
+
+    def see(self, sample: int, step: int) -> int:
+        """Count a preview of ``step`` (0-based) of ``sample``; returns the steps done."""
+        done = min(step + 1, self.steps)
+        self._highest[sample] = max(self._highest.get(sample, 0), done)
+        return self.done
+
+    @property
+    def done(self) -> int:
+        return min(self.total, sum(self._highest.values()))
+
+
 @dataclass(frozen=True)
 class Subscription:
     """The account as /user/subscription reports it. Anlas = fixed + purchased."""
