@@ -18,6 +18,7 @@ from .errors import InputError
 from .images import ImageInput, png_bytes, to_pil
 from .models.user import GenerationRequest, Vibe
 from .validation import effective_capability
+from .vibe_store_entry import round_information
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # (image PNG, model id, information_extracted) -> encoding bytes
@@ -36,7 +37,6 @@ class VibeStore(Protocol):
 
 
 MEMORY_STORE_ENTRIES: Final = 256  # ~12 MB of real (~49 KB) encodings
-_INFO_DECIMALS: Final = 4  # information_extracted compared without float noise
 
 
 class MemoryVibeStore:
@@ -50,7 +50,8 @@ class MemoryVibeStore:
     @staticmethod
     def _key(image: bytes, model: str, information_extracted: float) -> tuple[str, str, float]:
         digest = hashlib.sha256(image).hexdigest()
-        return digest, model, round(float(information_extracted), _INFO_DECIMALS)
+        # The disk store's rule (float noise from widgets removed), so both key alike.
+        return digest, model, round_information(information_extracted)
 
     def get(self, image: bytes, model: str, information_extracted: float) -> bytes | None:
         key = self._key(image, model, information_extracted)

@@ -4,11 +4,14 @@ used out), so a repeated V4+ vibe is encoded (2 Anlas) once per client, and noth
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from novelai_core import vibe_store_entry
 from novelai_core.constants import PATH_ENCODE_VIBE
 from novelai_core.models.user import Vibe
 from novelai_core.simulator import Simulator
@@ -16,6 +19,7 @@ from novelai_core.vibe_encoding import MemoryVibeStore
 from tests.client_helpers import client_for, requests_to, small_request
 
 V45 = "nai-diffusion-4-5-full"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _png(colour: tuple[int, int, int]) -> bytes:
@@ -60,3 +64,24 @@ def test_the_memory_store_drops_the_least_recently_used_entry_when_full() -> Non
         b"c",
     )
     assert len(store) == 2
+
+
+def test_the_memory_store_rounds_information_by_the_disk_stores_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One rule for both stores: change it in vibe_store_entry and the memory store follows.
+    monkeypatch.setattr(vibe_store_entry, "INFO_DECIMALS", 1)
+    store = MemoryVibeStore()
+    red = _png((255, 0, 0))
+    store.put(red, V45, 0.71, b"enc")
+    assert store.get(red, V45, 0.69) == b"enc"  # both 0.7 at one decimal
+    assert store.get(red, V45, 0.76) is None
+
+
+def test_the_rounding_rule_comes_without_pillow() -> None:
+    code = "import sys, novelai_core.vibe_store_entry; print('PIL' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, check=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
+    assert result.stdout.strip() == "False"
