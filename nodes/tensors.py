@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 _MAX_THREADS = 8  # n_samples is at most 8
+# Modes whose first three channels are R, G, B (CMYK's are not): PIL packs their RGB directly.
+_RGB_PACKABLE = ("RGB", "RGBA", "RGBX")
 
 if TYPE_CHECKING:
     import torch
@@ -91,12 +93,26 @@ def _image_into(image: Image.Image, out: Any, mask_out: Any) -> None:
     import numpy as np
 
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    # PIL drops alpha in C; a contiguous RGB array then casts faster than a strided view.
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
-    np.multiply(np.asarray(rgb), np.float32(1.0 / 255.0), out=out)
+    # Two plain loops (cast copy, then an in-place float scale) run about 3x faster than one
+    # np.multiply over uint8, which casts through small buffers.
+    np.copyto(out, _rgb_array(image))
+    np.multiply(out, np.float32(1.0 / 255.0), out=out)
     if has_alpha:
         rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         _alpha_into_mask(rgba.getchannel("A"), mask_out)
+
+
+def _rgb_array(image: Image.Image) -> Any:
+    """The image's RGB pixels as a contiguous uint8 [H,W,3] array (read-only).
+
+    PIL keeps RGB/RGBA/RGBX pixels in four bytes; its raw packer writes the RGB bytes straight
+    from them in one pass (a convert("RGB") first would copy the whole image once more).
+    """
+    import numpy as np
+
+    source = image if image.mode in _RGB_PACKABLE else image.convert("RGB")
+    raw = source.tobytes("raw", "RGB")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(image.height, image.width, 3)
 
 
 def _alpha_into_mask(alpha: Image.Image, out: Any) -> None:
