@@ -15,6 +15,11 @@ from tests.client_helpers import CancelAfter, client_for, requests_to, small_req
 
 SLOW_RETRY = RetryPolicy(max_attempts=5, max_total_seconds=60, initial_delay=10, jitter=0)
 PROMPT = 0.5
+# A stream long enough that "stopped early" and "ran to the end" are seconds apart, so a busy
+# machine's scheduling noise cannot blur them: 50 steps of 100 ms.
+STEP_MS = 100
+LONG_STEPS = 50
+LONG_STREAM_S = STEP_MS * LONG_STEPS / 1000
 
 
 def _returns_promptly(cancel: CancelAfter) -> None:
@@ -46,7 +51,7 @@ def test_cancel_while_waiting_for_response_headers_returns_promptly(simulator: S
 
 
 def test_cancel_mid_stream_closes_the_connection_promptly(simulator: Simulator) -> None:
-    simulator.set_step_ms(100)  # 20 steps: a 2 s stream
+    simulator.set_step_ms(STEP_MS)
     client = client_for(simulator, timeout=(2.0, 30.0))
     cancel = CancelAfter(10)  # fired by hand after the first preview
     seen: list[Preview] = []
@@ -57,8 +62,9 @@ def test_cancel_mid_stream_closes_the_connection_promptly(simulator: Simulator) 
             cancel.fired_at = time.monotonic()
             cancel.flag.set()
 
+    request = small_request(steps=LONG_STEPS)
     with pytest.raises(CancelledError):
-        client.generate(small_request(steps=20), stream=True, on_preview=on_preview, cancel=cancel)
+        client.generate(request, stream=True, on_preview=on_preview, cancel=cancel)
     _returns_promptly(cancel)
     assert len(seen) == 1
     # The simulator holds its one-generation lock until it notices the closed connection; a
@@ -66,22 +72,27 @@ def test_cancel_mid_stream_closes_the_connection_promptly(simulator: Simulator) 
     simulator.set_step_ms(0)
     patient = client_for(
         simulator,
-        retry=RetryPolicy(max_attempts=40, max_total_seconds=5, initial_delay=0.05, max_delay=0.05),
-    )
+        retry=RetryPolicy(
+            max_attempts=400, max_total_seconds=2 * LONG_STREAM_S, initial_delay=0.05,
+            max_delay=0.05,
+        ),
+    )  # fmt: skip
     started = time.monotonic()
     result = patient.generate(small_request())
     assert len(result.images) == 1
-    assert time.monotonic() - started < 1.5  # a step or two of 100 ms, not the whole 2 s stream
+    # A step or two of 100 ms; a lock held to the stream's end would take ~5 s.
+    assert time.monotonic() - started < LONG_STREAM_S / 2
 
 
 def test_leaving_a_stream_loop_early_closes_the_connection(simulator: Simulator) -> None:
-    simulator.set_step_ms(100)
+    simulator.set_step_ms(STEP_MS)
     client = client_for(simulator, timeout=(2.0, 30.0))
     started = time.monotonic()
-    for event in client.stream_generate(small_request(steps=20)):
+    for event in client.stream_generate(small_request(steps=LONG_STEPS)):
         assert isinstance(event, Preview)
         break
-    assert time.monotonic() - started < 1.0  # not the 2 s the whole stream takes
+    # The first preview comes after one step; reading to the end would take the whole ~5 s.
+    assert time.monotonic() - started < LONG_STREAM_S / 2
 
 
 def test_a_cancel_hook_that_raises_propagates_its_own_exception(simulator: Simulator) -> None:

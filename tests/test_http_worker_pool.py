@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from novelai_core import http_worker
 from novelai_core.simulator import Simulator, run_simulator
 from tests.client_helpers import client_for
+
+HUNG_READ_S = 10.0  # the hung exchange's read timeout: what a held-up next exchange would wait
 
 
 def _http_threads() -> set[threading.Thread]:
@@ -41,16 +43,17 @@ def test_sequential_exchanges_reuse_one_thread(sim: Simulator, pool: http_worker
 
 def test_a_hung_exchange_does_not_hold_up_the_next(sim: Simulator, pool: http_worker._Pool) -> None:
     sim.set_fault("hang", count=1, path="/user/subscription")
-    hung = client_for(sim, timeout=(2.0, 5.0))
+    hung = client_for(sim, timeout=(2.0, HUNG_READ_S))
     waiting = threading.Thread(target=lambda: _quietly(hung.subscription), daemon=True)
     waiting.start()
-    time.sleep(0.2)  # the hung exchange now occupies a pool thread
+    _wait_until(lambda: sim.stats()["faults"] == [])  # the hung exchange holds a pool thread
     started = time.monotonic()
     with client_for(sim) as client:
         assert client.subscription().tier == 3
-    assert time.monotonic() - started < 1.0
+    # Held up, it would wait for the hung read's timeout; half of it leaves room for a slow box.
+    assert time.monotonic() - started < HUNG_READ_S / 2
     sim.stop()  # ends the hang
-    waiting.join(timeout=6)
+    waiting.join(timeout=HUNG_READ_S + 1)
     hung.close()
 
 
@@ -68,6 +71,13 @@ def test_idle_threads_leave_after_the_idle_time(
     again = threading.Event()
     pool.submit(again.set)  # a new thread is started when none is idle
     assert again.wait(1)
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
 
 
 def _quietly(call: object) -> None:
