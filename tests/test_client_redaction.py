@@ -14,8 +14,8 @@ from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
 from novelai_core.transport import RetryPolicy
 from tests.client_helpers import small_request
 
-CANARY = "pst-CANARY-7f3a9c1e5b2d4f6a8c0e1b3d5f7a9c1e-SECRET"
-WRONG = "pst-CANARY-WRONG-0d2f4b6a8c1e3f5a7b9d2c4e6f8a-SECRET"
+CANARY = "pst-CANARY-7f3a9c1e5b2d-SECRET"  # fake, short: never a real token
+WRONG = "pst-CANARY-WRONG-0d2f4b6a-SECRET"
 POLICY = RetryPolicy(max_attempts=2, max_total_seconds=0.3, initial_delay=0.01)
 
 

@@ -39,7 +39,7 @@ from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
 from novelai_core.transport import RetryPolicy
 from tests.client_helpers import small_request
 
-CANARY = "pst-RELIABILITY-CANARY-5e1f0c9a7d3b2e4f6a8c0b1d3e5f7a9c"
+CANARY = "pst-RELIABILITY-CANARY-5e1f0c9a"  # fake, short: never a real token
 # 429 waits are short; Cloudflare's Retry-After of 1 s does not fit the 0.5 s budget (an error).
 POLICY = RetryPolicy(max_attempts=3, max_total_seconds=0.5, initial_delay=0.02, max_delay=0.05)
 TIMEOUT = (2.0, 0.4)  # the read timeout ends `hang` quickly
