@@ -20,6 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from .direct_send import DirectResponse
 from .errors import CancelledError
 
 CancelCheck = Callable[[], bool]
@@ -174,8 +175,8 @@ class Worker:
 
     def __init__(self, target: Callable[[Worker], None]) -> None:
         self.items: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self.abandoned = threading.Event()
-        self.response: requests.Response | None = None
+        self.abandoned = False  # set by abort(); a plain flag (the GIL orders it), no Event
+        self.response: requests.Response | DirectResponse | None = None
         self.conn: Any = None  # the pooled connection in use, reported by the tracking pools
         self.running = True
         _POOL.submit(lambda: self._run(target))
@@ -189,12 +190,12 @@ class Worker:
         finally:
             _SLOT.worker = None
             self.running = False
-            if self.abandoned.is_set() and self.response is not None:
+            if self.abandoned and self.response is not None:
                 self.response.close()
 
     def abort(self) -> None:
         """Stop the exchange: shut the socket (waking a blocked read) and close the response."""
-        self.abandoned.set()
+        self.abandoned = True
         response = self.response
         conn = getattr(response.raw, "_connection", None) if response is not None else self.conn
         if self.running and conn is not None:

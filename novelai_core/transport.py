@@ -24,6 +24,7 @@ from typing import Any
 import requests
 import urllib3.exceptions as u3
 
+from .direct_send import send_direct
 from .errors import DecodeError, NovelAIError
 from .http_errors import (
     ErrorContext,
@@ -125,7 +126,14 @@ def body_kwargs(body: dict[str, Any], files: Mapping[str, bytes]) -> dict[str, A
 
 def new_correlation_id() -> str:
     """Six random characters, as NovelAI's web app sends in x-correlation-id."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+    # One system-random draw for all six (each secrets.choice is a system call of its own).
+    base = len(_ID_ALPHABET)
+    number = secrets.randbelow(base**6)
+    chars = []
+    for _ in range(6):
+        number, digit = divmod(number, base)
+        chars.append(_ID_ALPHABET[digit])
+    return "".join(chars)
 
 
 class _AttemptFailedError(Exception):
@@ -208,6 +216,9 @@ class Transport:
     ) -> None:
         self.base_url = base_url
         self.session = session if session is not None else new_session(base_url)
+        # Our own session has nothing a caller configured (hooks, auth, cookies), so a request
+        # can go straight to its pool (direct_send); a session passed in gets Session.request.
+        self._direct = session is None
         self.timeout = timeout
         self.retry = retry
         self.user_agent = user_agent
@@ -224,10 +235,22 @@ class Transport:
         headers = dict(call.headers)
         if call.auth:
             headers["Authorization"] = _Bearer("Bearer " + self._token())
+        url = self.base_url + call.path
         try:
+            if self._direct:
+                answer = send_direct(
+                    self.session,
+                    call.method,
+                    url,
+                    headers=headers,
+                    kwargs=call.kwargs,
+                    timeout=call.timeout,
+                )
+                if answer is not None:
+                    return answer
             return self.session.request(
                 call.method,
-                self.base_url + call.path,
+                url,
                 headers=headers,
                 timeout=call.timeout,
                 stream=True,
