@@ -31,6 +31,7 @@ def run_generation(
     from .partial_images import save_partial
 
     check_locally(request)
+    settings = request.settings
     try:
         result = _send(request, guard=guard, stream=stream, node_id=node_id)
     except NovelAIError as exc:
@@ -38,7 +39,7 @@ def run_generation(
         if isinstance(exc, CancelledError):
             comfy_compat.raise_interrupted(exc)
         raise
-    return outputs(result, request.settings.seed)
+    return outputs(result, settings.seed, alpha=bool(settings.transparent_background))
 
 
 def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any:
@@ -87,18 +88,27 @@ def _encode_note(request: Any, client: Any) -> str:
     return f", incl. {count} vibe encoding(s) at {VIBE_ENCODE_COST} Anlas, stored for next time"
 
 
-def outputs(result: Any, seed: int) -> tuple[Any, Any, int, str]:
-    """IMAGE, MASK, seed and the first image's Comment JSON from a GenerationResult."""
+def outputs(result: Any, seed: int, *, alpha: bool = True) -> tuple[Any, Any, int, str]:
+    """IMAGE, MASK, seed and the first image's Comment JSON from a GenerationResult.
+
+    ``alpha=False`` (an opaque generation) gives a zero MASK without reading the alpha: in an
+    opaque NovelAI image it holds only the stealth metadata (alpha 254/255 in a few columns),
+    which is not transparency.
+    """
     from ..novelai_core.errors import DecodeError
-    from .tensors import pngs_to_tensors
+    from . import originals
+    from .tensors import in_background, pngs_to_tensors
 
     if not result.images:
         raise DecodeError("NovelAI returned no images")
-    batch, mask = pngs_to_tensors([img.png for img in result.images])
-    from . import originals
 
-    originals.remember(result.images)  # so Save NovelAI PNG can write the original bytes
-    return batch, mask, seed, _comment(result.images[0])
+    def aside() -> str:
+        originals.remember(result.images)  # so Save NovelAI PNG can write the original bytes
+        return _comment(result.images[0])
+
+    side = in_background(aside)  # runs while the images decode
+    batch, mask = pngs_to_tensors([img.png for img in result.images], alpha=alpha)
+    return batch, mask, seed, side.result()
 
 
 def _comment(image: Any) -> str:

@@ -3,6 +3,7 @@ live preview, Cancel, 429 waits, and the account display."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -320,3 +321,27 @@ def test_below_opus_the_account_node_calls_the_v5_allowance_an_opus_perk(sim: An
 def test_an_account_without_usage_shows_the_v5_allowance_as_not_reported() -> None:
     account = pack_module("nodes.account")
     assert account.v5_allowance_text(3, None) == "V5 allowance: not reported"
+
+
+def test_an_opaque_generation_gives_a_zero_mask_though_its_alpha_holds_the_metadata(
+    sim: Any,
+) -> None:
+    originals = pack_module("nodes.originals")
+    with comfy_runtime():
+        images, mask, _, _ = _generate(stream=False)
+    png = originals.lookup(pack_module("nodes.tensors").tensor_to_pil(images))
+    alpha = Image.open(io.BytesIO(png)).getchannel("A")
+    assert alpha.getextrema()[0] < 255  # the stealth metadata lives in the alpha's low bits
+    assert mask.shape == images.shape[:3] and not mask.any()
+
+
+def test_a_transparent_v5_generation_gives_the_alpha_as_its_mask(sim: Any) -> None:
+    with comfy_runtime():
+        images, mask, _, _ = _generate(
+            model="nai-diffusion-5-full",
+            transparent_background=True,
+            spend_guard="no limit",
+            stream=False,
+        )
+    assert mask.shape == images.shape[:3]
+    assert float(mask.max()) == 1.0 and float(mask.min()) == 0.0

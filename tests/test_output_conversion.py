@@ -95,3 +95,33 @@ def test_an_unreadable_image_in_a_batch_is_a_decode_error_naming_it() -> None:
     pngs = [_png(_noise("RGB")), b"\x89PNG\r\n\x1a\n broken", _png(_noise("RGB"))]
     with pytest.raises(pack_module("novelai_core.errors").DecodeError, match="image 1"):
         tensors.pngs_to_tensors(pngs)
+
+
+@pytest.mark.parametrize("height", [1, 127, 257, 1216])
+def test_a_lone_image_converted_in_bands_on_threads_matches_the_plain_computation(
+    height: int,
+) -> None:
+    rng = np.random.default_rng(height)
+    pixels = rng.integers(0, 256, (height, 33, 4), np.uint8)
+    pixels[..., 3] = np.where(rng.random((height, 33)) < 0.01, 7, 255)
+    batch, mask = tensors.pngs_to_tensors([_png(Image.fromarray(pixels, "RGBA"))])
+    expected = torch.from_numpy(pixels[..., :3].astype(np.float32) * np.float32(1 / 255))
+    assert batch.shape == (1, height, 33, 3)
+    assert torch.allclose(batch[0], expected, atol=1e-7, rtol=0)
+    expected_mask = torch.from_numpy((255 - pixels[..., 3].astype(np.float32)) / 255)
+    assert torch.allclose(mask[0], expected_mask, atol=1e-7, rtol=0)
+
+
+def test_alpha_off_gives_a_zero_mask_and_the_same_image() -> None:
+    image = _noise("RGBA")
+    with_alpha, alpha_mask = tensors.pngs_to_tensors([_png(image)])
+    without, zero_mask = tensors.pngs_to_tensors([_png(image)], alpha=False)
+    assert alpha_mask.any() and not zero_mask.any()
+    assert zero_mask.shape == alpha_mask.shape and torch.equal(with_alpha, without)
+    batch, batch_mask = tensors.pngs_to_tensors([_png(image)] * 2, alpha=False)
+    assert not batch_mask.any() and torch.equal(batch[1], with_alpha[0])
+
+
+def test_an_unreadable_lone_image_is_a_decode_error() -> None:
+    with pytest.raises(pack_module("novelai_core.errors").DecodeError, match="image 0"):
+        tensors.pngs_to_tensors([b"\x89PNG\r\n\x1a\n broken"])
