@@ -7,6 +7,7 @@ elsewhere (tests, scripts) in ``$NAI_CACHE_DIR/vibes`` or the per-user default.
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from typing import Any, Final
 
@@ -17,6 +18,16 @@ LIST: Final = "list"
 CLEAR: Final = "clear"
 _lock = threading.Lock()
 _stores: dict[str, Any] = {}
+_by_location: dict[tuple[str | None, ...], Any] = {}
+# What open_store reads to place the store (besides ComfyUI's user folder).
+_STORE_ENV: Final = (
+    "NAI_CACHE_DIR",
+    "NAI_VIBE_STORE_MAX_MB",
+    "XDG_CACHE_HOME",
+    "LOCALAPPDATA",
+    "HOME",
+    "USERPROFILE",
+)
 
 
 def comfy_user_directory() -> str | None:
@@ -31,12 +42,31 @@ def comfy_user_directory() -> str | None:
 
 def shared_store() -> Any:
     """The ``DiskVibeStore`` for the current location (one object per folder, so its
-    in-memory digest cache is shared by every node and the client)."""
+    in-memory digest cache is shared by every node and the client).
+
+    Every generation asks, so the answer is remembered per ComfyUI user folder and the
+    environment variables the location depends on; a change to either finds the new folder.
+    """
     from ..novelai_core.vibe_store import open_store
 
-    store = open_store(comfy_user_directory())
+    user_dir = comfy_user_directory()
+    key = (user_dir, *(os.environ.get(name) for name in _STORE_ENV))
     with _lock:
-        return _stores.setdefault(str(store.root), store)
+        known = _by_location.get(key)
+    if known is not None:
+        return known
+    store = open_store(user_dir)
+    with _lock:
+        store = _stores.setdefault(str(store.root), store)
+        _by_location[key] = store
+        return store
+
+
+def forget_stores() -> None:
+    """Drop the store objects (what a ComfyUI restart forgets); the files stay."""
+    with _lock:
+        _stores.clear()
+        _by_location.clear()
 
 
 def encoded_vibe_models() -> tuple[str, ...]:

@@ -118,7 +118,7 @@ def count_vibes_to_encode(request: GenerationRequest, store: VibeStore | None) -
 def validate_with_pending_vibes(request: GenerationRequest) -> None:
     """validate_request with stand-in encodings, so bad input fails before any encode is paid."""
     cap = effective_capability(request)
-    if cap.vibe_mode != "encoded":
+    if cap.vibe_mode != "encoded" or not request.vibes:
         validate_request(request)
         return
     vibes = []

@@ -70,7 +70,7 @@ def _restart() -> None:
     """What a ComfyUI restart forgets: the shared client and the in-memory store objects."""
     session._close(session._cached)
     session._cached = None
-    store_node._stores.clear()
+    store_node.forget_stores()
 
 
 # --------------------------------------------------------------------------- Vibe node + store
@@ -246,3 +246,18 @@ def test_precise_reference_allows_16_and_is_refused_where_the_contract_says(comf
     with pytest.raises(errors.InputError, match="cannot be combined"):
         _generate(character_references=refs[:1], vibes=_vibe(_tensor()), spend_guard="no limit")
     assert comfy.sim.spent() == 0 and _encodes(comfy.sim) == 0
+
+
+def test_the_shared_store_is_remembered_per_location_and_follows_a_changed_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_node.forget_stores()
+    monkeypatch.setenv("NAI_CACHE_DIR", str(tmp_path / "first"))
+    first = store_node.shared_store()
+    assert store_node.shared_store() is first
+    monkeypatch.setenv("NAI_CACHE_DIR", str(tmp_path / "second"))
+    second = store_node.shared_store()
+    assert second is not first and second.root == tmp_path / "second" / "vibes"
+    monkeypatch.setenv("NAI_CACHE_DIR", str(tmp_path / "first"))
+    assert store_node.shared_store() is first
+    store_node.forget_stores()
