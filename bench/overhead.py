@@ -10,7 +10,7 @@ ZIP the node just received (variants in ``floor``; the fastest counts). Node and
 alternate, so machine load hits both alike, and each side keeps its best (minimum) time: the
 least noisy estimate of its cost, after three untimed rounds of each. The floor is sequential,
 one image after another; the node decodes a batch on parallel threads, which is why a batch can
-come out below 1.
+come out below 1 (a lone image's cast is split over two threads, a smaller gain).
 ratio = node / floor; per image both are divided by the batch size, so the ratio is the same.
 """
 
