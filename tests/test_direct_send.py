@@ -17,7 +17,11 @@ from novelai_core.http_worker import new_session
 from novelai_core.simulator import Simulator
 from tests.conftest import SIM_TOKEN
 
-ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+# "Connection: close": the recorder closes each connection, so no client may reuse one.
+ANSWER = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+    b"Connection: close\r\n\r\n{}"
+)
 
 
 @contextmanager
