@@ -173,10 +173,10 @@ def _one_image_into(image: Image.Image, out: Any, mask_out: Any | None) -> None:
     """``_image_into`` for a lone image, with its work spread over the decoding threads (a
     batch spreads whole images instead): the mask on one thread while the RGB bytes are
     packed here, then the cast and scale in bands of rows, which numpy runs without the GIL."""
-    pool = _pool() if _workers() > 1 else None
-    if pool is None:
+    if _workers() == 1:
         _image_into(image, out, mask_out)
         return
+    pool = _pool()
     jobs = []
     if mask_out is not None and _has_alpha(image):
         jobs.append(pool.submit(_alpha_into_mask, _as_rgba(image), mask_out))

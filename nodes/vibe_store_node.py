@@ -19,15 +19,6 @@ CLEAR: Final = "clear"
 _lock = threading.Lock()
 _stores: dict[str, Any] = {}
 _by_location: dict[tuple[str | None, ...], Any] = {}
-# What open_store reads to place the store (besides ComfyUI's user folder).
-_STORE_ENV: Final = (
-    "NAI_CACHE_DIR",
-    "NAI_VIBE_STORE_MAX_MB",
-    "XDG_CACHE_HOME",
-    "LOCALAPPDATA",
-    "HOME",
-    "USERPROFILE",
-)
 
 
 def comfy_user_directory() -> str | None:
@@ -47,10 +38,10 @@ def shared_store() -> Any:
     Every generation asks, so the answer is remembered per ComfyUI user folder and the
     environment variables the location depends on; a change to either finds the new folder.
     """
-    from ..novelai_core.vibe_store import open_store
+    from ..novelai_core.vibe_store import LOCATION_ENV, open_store
 
     user_dir = comfy_user_directory()
-    key = (user_dir, *(os.environ.get(name) for name in _STORE_ENV))
+    key = (user_dir, *(os.environ.get(name) for name in LOCATION_ENV))
     with _lock:
         known = _by_location.get(key)
     if known is not None:

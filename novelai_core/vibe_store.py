@@ -62,6 +62,16 @@ _log = logging.getLogger(__name__)
 
 ENV_CACHE_DIR: Final = "NAI_CACHE_DIR"
 ENV_MAX_MB: Final = "NAI_VIBE_STORE_MAX_MB"
+# Every variable default_store_dir and open_store read (Path.home() reads HOME / USERPROFILE):
+# a caller remembering the opened store keys it on these.
+LOCATION_ENV: Final = (
+    ENV_CACHE_DIR,
+    ENV_MAX_MB,
+    "XDG_CACHE_HOME",
+    "LOCALAPPDATA",
+    "HOME",
+    "USERPROFILE",
+)
 APP_DIR: Final = "novelai-nodes"
 DEFAULT_MAX_BYTES: Final = 256 * 1024 * 1024  # ~5,000 real encodings of ~49 KB
 DEFAULT_MAX_ENTRIES: Final = 10_000
