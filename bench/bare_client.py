@@ -9,8 +9,10 @@ estimate, spend guard, token lookup, retries, cancel, error mapping, requests se
 or metadata. It is measured as ``overhead`` measures the node (server time subtracted, each run
 followed by the floor, minimum of each after warm-up rounds), in the same run as the node, the
 two taking turns to go first.
-Its ratio is about the least any client can score against the in-process simulator on this
-machine; the node's ratio minus it is what the node's own features and its transport cost.
+Its ratio is about the least a *sequential* client can score against the in-process simulator
+on this machine. The node's own features and transport cost what it spends beyond the bare
+client before the answer arrives; after it, the node overlaps a lone image's cast with its
+decode (``nodes/png_overlap.py``), which the bare client does not, so the node can score lower.
 """
 
 from __future__ import annotations

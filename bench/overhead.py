@@ -9,8 +9,9 @@ exchange over loopback, the ZIP, PNG decoding, tensors and metadata. The floor d
 ZIP the node just received (variants in ``floor``; the fastest counts). Node and floor runs
 alternate, so machine load hits both alike, and each side keeps its best (minimum) time: the
 least noisy estimate of its cost, after three untimed rounds of each. The floor is sequential,
-one image after another; the node decodes a batch on parallel threads, which is why a batch can
-come out below 1 (a lone image's cast is split over two threads, a smaller gain).
+one image after another; the node decodes a batch on parallel threads and casts a lone image's
+finished rows on a second thread while the rest of it decodes, which is why either can come out
+below 1.
 ratio = node / floor; per image both are divided by the batch size, so the ratio is the same.
 """
 

@@ -95,9 +95,13 @@ def pngs_to_tensors(
     """Decode images (PNG, WebP, JPEG bytes) and stack them as ``images_to_tensors`` does;
     DecodeError names an image PIL cannot read."""
     if len(encoded) == 1:
+        from . import png_overlap
+
+        image = _readable(lambda: _opened(encoded[0]), 0)
+        if _workers() > 1 and png_overlap.eligible(image):
+            return _overlapped(image, len(encoded[0]), alpha)
         # The output buffers are allocated (and the mask zeroed) on another thread while
         # this one decodes: the header gives the size before the pixels are read.
-        image = _readable(lambda: _opened(encoded[0]), 0)
         buffers = _pool().submit(_buffers, 1, image.size)
         _readable(image.load, 0)
         return _filled([image], buffers.result(), alpha)
@@ -108,6 +112,28 @@ def pngs_to_tensors(
 
     _each(decode, len(encoded))
     return images_to_tensors(images, alpha=alpha)
+
+
+def _overlapped(image: Image.Image, size: int, alpha: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """A lone NovelAI PNG: its rows are cast on a decoding thread while this one decodes."""
+    import numpy as np
+    import torch
+
+    from . import png_overlap
+
+    width, height = image.size
+    batch = np.empty((1, height, width, 3), dtype=np.float32)
+    # Zeroing the mask (a memset where malloc recycles memory) runs beside the decode too.
+    zeros = _pool().submit(np.zeros, (1, height, width), dtype=np.float32)
+    cast_during = _readable(
+        lambda: png_overlap.decode_casting(image, size, batch[0], _pool(), _cast_rgba_rows), 0
+    )
+    mask = zeros.result()
+    if not cast_during:  # a Pillow that decoded into its own memory: convert it afterwards
+        _one_image_into(image, batch[0], None)
+    if alpha:
+        _alpha_into_mask(image, mask[0])
+    return torch.from_numpy(batch), torch.from_numpy(mask)
 
 
 def in_background(work: Callable[[], Any]) -> Future[Any]:
@@ -198,6 +224,18 @@ def _cast_rows(rgb: Any, out: Any, top: int, bottom: int) -> None:
     band = out[top:bottom]
     np.copyto(band, rgb[top:bottom])
     np.multiply(band, np.float32(1.0 / 255.0), out=band)
+
+
+def _cast_rgba_rows(rgba: Any, out: Any, top: int, bottom: int) -> None:
+    """out[top:bottom] from the rows of an RGBA uint8 [H,W,4] array: PIL packs their RGB bytes
+    (no copy of the band first: it is mapped), then ``_cast_rows`` casts and scales them."""
+    import numpy as np
+    from PIL import Image
+
+    rows, width = bottom - top, rgba.shape[1]
+    band = Image.frombuffer("RGBA", (width, rows), rgba[top:bottom], "raw", "RGBA", 0, 1)
+    packed = np.frombuffer(band.tobytes("raw", "RGB"), dtype=np.uint8)
+    _cast_rows(packed.reshape(rows, width, 3), out[top:bottom], 0, rows)
 
 
 def _has_alpha(image: Image.Image) -> bool:
