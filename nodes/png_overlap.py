@@ -61,15 +61,15 @@ def eligible(image: Any) -> bool:
 def decode_casting(image: Any, encoded_size: int, out: Any, pool: Executor, cast: CastRows) -> bool:
     """Load ``image`` (``eligible``, ``encoded_size`` bytes of PNG) while ``cast(rgba, out,
     top, bottom)`` runs on ``pool`` for the rows decoded so far; out[H,W,3] is filled when it
-    returns True. False: PIL did not decode into our buffer (another Pillow), so ``out`` is not
-    filled; the image is loaded either way.
-    PIL's errors (a broken or truncated PNG) come through as they are.
+    returns True. False: this Pillow does not decode into our buffer, so ``out`` is not filled
+    (and the image may not be loaded yet). PIL's errors (a broken or truncated PNG) come
+    through as they are.
     """
-    from PIL import Image
-
     width, height = image.size
     rgba = _pixel_buffer(height, width)
-    core = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).im
+    core = _mapped_core(rgba)
+    if core is None:
+        return False
     image.im = core  # PIL decodes into image memory that already has the right mode and size
     events: Events = queue.SimpleQueue()
     job = pool.submit(_follow, events, rgba, out, cast)
@@ -96,6 +96,21 @@ def decode_casting(image: Any, encoded_size: int, out: Any, pool: Executor, cast
         del image.decodermaxblock
     job.result()
     return loaded
+
+
+def _mapped_core(rgba: Any) -> Any:
+    """A PIL RGBA image core whose pixels *are* ``rgba``'s memory, or None where this Pillow
+    copies instead (then the follower would read a buffer nobody writes). Checked by writing
+    two values into the array's first and last pixels and reading them through PIL."""
+    from PIL import Image
+
+    height, width = rgba.shape[:2]
+    core = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).im
+    for value in ((1, 2, 3, 4), (5, 6, 7, 8)):
+        rgba[0, 0] = rgba[-1, -1] = value
+        if core.getpixel((0, 0)) != value or core.getpixel((width - 1, height - 1)) != value:
+            return None
+    return core
 
 
 def _pixel_buffer(height: int, width: int) -> Any:

@@ -129,7 +129,8 @@ def _overlapped(image: Image.Image, size: int, alpha: bool) -> tuple[torch.Tenso
         lambda: png_overlap.decode_casting(image, size, batch[0], _pool(), _cast_rgba_rows), 0
     )
     mask = zeros.result()
-    if not cast_during:  # a Pillow that decoded into its own memory: convert it afterwards
+    if not cast_during:  # a Pillow that decodes into its own memory: convert afterwards
+        _readable(image.load, 0)
         _one_image_into(image, batch[0], None)
     if alpha:
         _alpha_into_mask(image, mask[0])

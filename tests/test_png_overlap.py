@@ -222,3 +222,16 @@ def test_a_pillow_that_decodes_into_its_own_memory_still_gives_the_right_pixels(
     batch, mask = tensors.pngs_to_tensors([_png(pixels)], alpha=False)
     assert torch.allclose(batch[0], _expected_rgb(pixels), atol=1e-7, rtol=0)
     assert not mask.any()
+
+
+def test_a_pillow_that_copies_a_mapped_buffer_takes_the_plain_path(
+    monkeypatch: pytest.MonkeyPatch, watched_casts: list[tuple[int, int]]
+) -> None:
+    def copying(mode: str, size: tuple[int, int], data: Any, *args: Any) -> Image.Image:
+        return Image.frombytes(mode, size, bytes(data), *args)
+
+    monkeypatch.setattr(Image, "frombuffer", copying)
+    pixels = _images()["mixed"]
+    batch, _ = tensors.pngs_to_tensors([_png(pixels)], alpha=False)
+    assert torch.allclose(batch[0], _expected_rgb(pixels), atol=1e-7, rtol=0)
+    assert not watched_casts
