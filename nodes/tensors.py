@@ -93,7 +93,8 @@ def pngs_to_tensors(
     encoded: Sequence[bytes], *, alpha: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode images (PNG, WebP, JPEG bytes) and stack them as ``images_to_tensors`` does;
-    DecodeError names an image PIL cannot read."""
+    DecodeError names an image PIL cannot read. Call it from a node's thread, never from a
+    decoding thread (``in_background``): it waits for work it hands to those threads."""
     if len(encoded) == 1:
         from . import png_overlap
 
