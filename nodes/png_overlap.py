@@ -21,6 +21,7 @@ NovelAI image); anything else, or a Pillow that decodes differently, is decoded 
 
 from __future__ import annotations
 
+import bisect
 import queue
 import zlib
 from collections.abc import Callable
@@ -120,29 +121,17 @@ def _pixel_buffer(height: int, width: int) -> Any:
     return np.empty((height, width, 4), dtype=np.uint8)
 
 
-def _follow(
-    events: queue.SimpleQueue[tuple[str, Any]], rgba: Any, out: Any, cast: CastRows
-) -> None:
+def _follow(events: Events, rgba: Any, out: Any, cast: CastRows) -> None:
     """Cast rows as the decoder finishes them; on ("end", True) cast the rest."""
     height, width = rgba.shape[:2]
-    row_bytes = width * 4 + 1  # a PNG row: its filter byte, then the pixels
-    inflater: Any = zlib.decompressobj()
-    marks = [(0, 0)]  # (compressed bytes, raw bytes they inflate to), ascending
-    fed = made = done = 0
+    rows = _RowCounter(height, width * 4 + 1)  # a PNG row: its filter byte, then the pixels
+    done = 0
     while True:
         kind, value = events.get()
         if kind == "piece":
-            if inflater is None:
-                continue
-            try:  # a mark just before the piece's end, so the next offset's slack finds it
-                for part in (value[:-_SLACK_IN], value[-_SLACK_IN:]):
-                    made += len(inflater.decompress(part))
-                    fed += len(part)
-                    marks.append((fed, made))
-            except zlib.error:
-                inflater = None  # a broken stream: PIL's load reports it; cast nothing early
+            rows.feed(value)
         elif kind == "decoded":
-            ready = _rows_ready(marks, value - _SLACK_IN, row_bytes, height)
+            ready = rows.ready(value - _SLACK_IN)
             if ready > done:
                 cast(rgba, out, done, ready)
                 done = ready
@@ -152,11 +141,37 @@ def _follow(
             return
 
 
-def _rows_ready(marks: list[tuple[int, int]], decoded_to: int, row_bytes: int, height: int) -> int:
-    """Rows PIL surely finished once it decoded ``decoded_to`` compressed bytes or more."""
-    raw = 0
-    for compressed, inflated in marks:
-        if compressed > decoded_to:
-            break
-        raw = inflated
-    return min(height, max(0, (raw - _SLACK_OUT) // row_bytes))
+class _RowCounter:
+    """How many PNG rows a prefix of the compressed data surely gives (inflating it with zlib)."""
+
+    def __init__(self, height: int, row_bytes: int) -> None:
+        self.height = height
+        self.row_bytes = row_bytes
+        self._needed = height * row_bytes + _SLACK_OUT  # past this, every row is known
+        self._inflater: Any = zlib.decompressobj()
+        self._compressed = [0]  # ascending offsets into the compressed data …
+        self._raw = [0]  # … and the raw bytes the data up to each one inflates to
+        self._fed = 0
+
+    def feed(self, piece: bytes) -> None:
+        """The next piece; a mark goes _SLACK_IN bytes before its end, where ``ready`` looks."""
+        for part in (piece[: -_SLACK_IN], piece[-_SLACK_IN :]):  # fmt: skip
+            self._fed += len(part)
+            if self._inflater is None:
+                continue
+            made = self._raw[-1]
+            try:  # inflate no more than the image needs: a stream may claim far more
+                made += len(self._inflater.decompress(part, self._needed - made))
+            except zlib.error:
+                self._inflater = None  # broken data: PIL's load reports it; count no further
+                continue
+            if made >= self._needed:
+                self._inflater = None
+            self._compressed.append(self._fed)
+            self._raw.append(made)
+
+    def ready(self, decoded_to: int) -> int:
+        """Rows PIL surely finished once it decoded ``decoded_to`` compressed bytes or more."""
+        index = bisect.bisect_right(self._compressed, decoded_to)
+        raw = self._raw[index - 1] if index else 0
+        return min(self.height, max(0, (raw - _SLACK_OUT) // self.row_bytes))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import time
+import tracemalloc
 import zlib
 from typing import Any
 
@@ -235,3 +236,18 @@ def test_a_pillow_that_copies_a_mapped_buffer_takes_the_plain_path(
     batch, _ = tensors.pngs_to_tensors([_png(pixels)], alpha=False)
     assert torch.allclose(batch[0], _expected_rgb(pixels), atol=1e-7, rtol=0)
     assert not watched_casts
+
+
+def test_compressed_data_claiming_far_more_than_the_image_is_not_inflated_past_it() -> None:
+    # 64 MB of zeros compress to ~64 KB: the row count must stop inflating at the image's end.
+    bomb = zlib.compress(bytes(64 << 20), 9)
+    rows = overlap._RowCounter(height=10, row_bytes=4001)
+    tracemalloc.start()
+    try:
+        rows.feed(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20
+    assert rows.ready(len(bomb)) == 10
+    assert rows.ready(0) == 0
