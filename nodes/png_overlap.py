@@ -4,41 +4,39 @@ Decoding a NovelAI PNG (inflate + unfilter) is ~80% of turning it into an IMAGE 
 cannot be split across threads; the RGB packing and float cast after it can. So the cast runs
 *during* the decode, a band of rows at a time, on a decoding thread ("the follower").
 
-How the follower knows which rows are final. PIL's PNG loader asks ``load_read`` for the next
-piece of IDAT data only after its decoder has consumed every earlier piece (the zip decoder
-takes all the input it is given), so each ``load_read`` call marks a compressed offset C up to
-which PIL has decoded. The follower inflates the same pieces itself with zlib (releasing the
-GIL, ~3x faster than the decode), which tells how many raw bytes the first C compressed bytes
-give. PIL may still owe a little of that output, so the rows counted ready are conservative:
-only input at least ``_SLACK_IN`` bytes before C counts (zlib's bit buffer holds at most 8 bytes
-of undecoded input) and the last ``_SLACK_OUT`` bytes (one unfinished match copy) do not.
+How the follower knows which rows are final. The decoder writes into a numpy buffer we own
+(PIL maps an RGBA image onto it) and fills it row after row, top to bottom. Before decoding,
+the alpha byte of each row's last pixel is set to ``SENTINEL``; a row whose mark has changed
+has been written, and so have all rows above it. PIL asks ``load_read`` for the next piece of
+compressed data between decoder calls, so there, on the decoding thread itself, the marks are
+read (a binary search, a few microseconds) and the count of finished rows is handed to the
+follower through a queue (which also orders the memory: the follower reads only rows written
+before the count was sent). A row that happens to decode to the mark is only found late, by a
+row below it: the count never runs ahead of the decoder.
 
-The decoder writes into a numpy buffer we own (PIL maps an RGBA image onto it), so the follower
-reads finished rows without copying the image. Every row is cast once; the last ones after the
-decode ends. Only a plain 8-bit RGBA, non-interlaced, single-frame PNG takes this path (every
-NovelAI image); anything else, or a Pillow that decodes differently, is decoded the plain way.
+The follower reads finished rows without copying the image. Every row is cast once; the last
+ones after the decode ends. Only a plain 8-bit RGBA, non-interlaced, single-frame PNG takes this
+path (every NovelAI image); anything else, or a Pillow that decodes differently, is decoded the
+plain way.
 """
 
 from __future__ import annotations
 
-import bisect
 import queue
-import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-_SLACK_IN = 64  # > the 8 bytes zlib may hold undecoded + one code in progress
-_SLACK_OUT = 258  # the longest deflate match: what a paused copy can still owe
+SENTINEL = 0x3C  # no alpha NovelAI gives an opaque image (254, 255); rare in any other
 _PIECES = 24  # how many pieces the compressed data is read in (more: finer overlap)
 _MIN_PIECE = 4096
 _MAX_PIECE = 64 * 1024  # PIL's own read size
 MIN_ROWS = 256  # a smaller image decodes too fast for a second thread to pay off
 
 CastRows = Callable[[Any, Any, int, int], None]
-Events = queue.SimpleQueue[tuple[str, Any]]  # ("piece", bytes) / ("decoded", offset) / ("end", ok)
+Events = queue.SimpleQueue[tuple[str, Any]]  # ("rows", finished rows) / ("end", decoded in full)
 
 
 def eligible(image: Any) -> bool:
@@ -72,17 +70,18 @@ def decode_casting(image: Any, encoded_size: int, out: Any, pool: Executor, cast
     if core is None:
         return False
     image.im = core  # PIL decodes into image memory that already has the right mode and size
+    marks = rgba[:, -1, 3]  # a view: the alpha of each row's last pixel
+    marks[:] = SENTINEL
     events: Events = queue.SimpleQueue()
     job = pool.submit(_follow, events, rgba, out, cast)
     read = image.load_read
-    handed = 0
+    finished = 0
 
     def load_read(size: int) -> bytes:
-        nonlocal handed
-        events.put(("decoded", handed))  # every piece handed out before has been decoded
+        nonlocal finished
+        finished = _rows_written(marks, finished)  # between two decoder calls
+        events.put(("rows", finished))
         data: bytes = read(size)
-        handed += len(data)
-        events.put(("piece", data))
         return data
 
     image.load_read = load_read
@@ -121,57 +120,30 @@ def _pixel_buffer(height: int, width: int) -> Any:
     return np.empty((height, width, 4), dtype=np.uint8)
 
 
+def _rows_written(marks: Any, known: int) -> int:
+    """How many rows from the top the decoder has written: rows below ``known`` are; a row
+    whose mark changed is, and so is every row above it (the marks are searched by halves)."""
+    low, high = known, len(marks)
+    while low < high:
+        middle = (low + high) // 2
+        if marks[middle] != SENTINEL:
+            low = middle + 1
+        else:  # not written yet, or written with the mark's value: count it as not yet
+            high = middle
+    return low
+
+
 def _follow(events: Events, rgba: Any, out: Any, cast: CastRows) -> None:
     """Cast rows as the decoder finishes them; on ("end", True) cast the rest."""
-    height, width = rgba.shape[:2]
-    rows = _RowCounter(height, width * 4 + 1)  # a PNG row: its filter byte, then the pixels
+    height = rgba.shape[0]
     done = 0
     while True:
         kind, value = events.get()
-        if kind == "piece":
-            rows.feed(value)
-        elif kind == "decoded":
-            ready = rows.ready(value - _SLACK_IN)
-            if ready > done:
-                cast(rgba, out, done, ready)
-                done = ready
+        if kind == "rows":
+            if value > done:
+                cast(rgba, out, done, value)
+                done = value
         else:
             if value and done < height:
                 cast(rgba, out, done, height)
             return
-
-
-class _RowCounter:
-    """How many PNG rows a prefix of the compressed data surely gives (inflating it with zlib)."""
-
-    def __init__(self, height: int, row_bytes: int) -> None:
-        self.height = height
-        self.row_bytes = row_bytes
-        self._needed = height * row_bytes + _SLACK_OUT  # past this, every row is known
-        self._inflater: Any = zlib.decompressobj()
-        self._compressed = [0]  # ascending offsets into the compressed data …
-        self._raw = [0]  # … and the raw bytes the data up to each one inflates to
-        self._fed = 0
-
-    def feed(self, piece: bytes) -> None:
-        """The next piece; a mark goes _SLACK_IN bytes before its end, where ``ready`` looks."""
-        for part in (piece[: -_SLACK_IN], piece[-_SLACK_IN :]):  # fmt: skip
-            self._fed += len(part)
-            if self._inflater is None:
-                continue
-            made = self._raw[-1]
-            try:  # inflate no more than the image needs: a stream may claim far more
-                made += len(self._inflater.decompress(part, self._needed - made))
-            except zlib.error:
-                self._inflater = None  # broken data: PIL's load reports it; count no further
-                continue
-            if made >= self._needed:
-                self._inflater = None
-            self._compressed.append(self._fed)
-            self._raw.append(made)
-
-    def ready(self, decoded_to: int) -> int:
-        """Rows PIL surely finished once it decoded ``decoded_to`` compressed bytes or more."""
-        index = bisect.bisect_right(self._compressed, decoded_to)
-        raw = self._raw[index - 1] if index else 0
-        return min(self.height, max(0, (raw - _SLACK_OUT) // self.row_bytes))
