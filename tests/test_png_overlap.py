@@ -19,7 +19,7 @@ from tests.comfy_harness import pack_module
 tensors = pack_module("nodes.tensors")
 overlap = pack_module("nodes.png_overlap")
 DecodeError = pack_module("novelai_core.errors").DecodeError
-SENTINEL = 0x5A  # what the pixel buffer holds before the decoder writes a row
+UNWRITTEN = 0x5A  # what the pixel buffer holds before the decoder writes a row
 
 
 def _png(pixels: np.ndarray, mode: str = "RGBA", **save: Any) -> bytes:
@@ -47,7 +47,7 @@ def _expected_rgb(pixels: np.ndarray) -> torch.Tensor:
 
 @pytest.fixture
 def watched_casts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """Fill the decoder's buffer with a sentinel and record every band the follower casts."""
+    """Fill the decoder's buffer with UNWRITTEN and record every band the follower casts."""
     bands: list[tuple[int, int]] = []
     cast = tensors._cast_rgba_rows
 
@@ -56,7 +56,7 @@ def watched_casts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
         cast(rgba, out, top, bottom)
 
     monkeypatch.setattr(
-        overlap, "_pixel_buffer", lambda h, w: np.full((h, w, 4), SENTINEL, np.uint8)
+        overlap, "_pixel_buffer", lambda h, w: np.full((h, w, 4), UNWRITTEN, np.uint8)
     )
     monkeypatch.setattr(tensors, "_cast_rgba_rows", recorded)
     return bands
@@ -72,8 +72,8 @@ def _read_in_pieces_of(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_lone_png_cast_during_its_decode_equals_the_plain_conversion(
     kind: str, piece: int, watched_casts: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Tiny pieces put many piece ends inside long matches and zlib's bit buffer: a row counted
-    # ready too early would be cast from the sentinel and differ from the expected pixels.
+    # Tiny pieces mean many counts handed over, some in the middle of a row: a row counted
+    # ready too early would be cast from UNWRITTEN bytes and differ from the expected pixels.
     _read_in_pieces_of(piece, monkeypatch)
     pixels = _images()[kind]
     data = _png(pixels)
