@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from novelai_core.constants import PATH_GENERATE
+from novelai_core.contract.constants import PATH_GENERATE
 from novelai_core.simulator import server as sim_server
 from novelai_core.simulator.context import RequestContext, Response
 

@@ -10,7 +10,7 @@ from . import types as t
 
 def account_text(client: Any) -> str:
     """One readable block; the token only ever appears masked ("pst-…abcd")."""
-    from ..novelai_core.constants import TIER_NAMES
+    from ..novelai_core.contract.constants import TIER_NAMES
 
     info = client.subscription()
     tier = getattr(info, "tier", None)
@@ -27,7 +27,7 @@ def account_text(client: Any) -> str:
 
 def v5_allowance_text(tier: Any, percent: float | None) -> str:
     """The Opus V5 allowance (usage.percent): V5 is free on Opus only until it reaches 100 %."""
-    from ..novelai_core.constants import OPUS_TIER
+    from ..novelai_core.contract.constants import OPUS_TIER
 
     if percent is None:
         return "V5 allowance: not reported"

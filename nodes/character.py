@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..novelai_core.constants import GRID_CELLS
+from ..novelai_core.contract.constants import GRID_CELLS
 from . import types as t
 
 AI_CHOICE = "AI's choice"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Final
 
-from ..novelai_core.constants import EMOTIONS
+from ..novelai_core.contract.constants import EMOTIONS
 from . import types as t
 from . import widgets
 
@@ -26,8 +26,8 @@ def _defry(tooltip: str) -> t.InputSpec:
 
 def augment(tool: str, image: Any, guard: str, unique_id: Any, **options: Any) -> tuple[Any, ...]:
     """Send the first image of ``image`` to one Director tool; the images and their masks."""
-    from ..novelai_core.cost import augment_cost
-    from ..novelai_core.tool_sizes import director_size
+    from ..novelai_core.contract.cost import augment_cost
+    from ..novelai_core.contract.tool_sizes import director_size
     from .comfy_compat import node_id
     from .tensors import images_to_tensors
     from .tool_run import first_image, run_paid_tool

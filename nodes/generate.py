@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..novelai_core.capabilities import get_capability
-from ..novelai_core.constants import KARRAS, MAX_SIDE, NOISE_SCHEDULES, SIZE_PRESETS, SIZE_STEP
+from ..novelai_core.contract.capabilities import get_capability
+from ..novelai_core.contract.constants import (
+    KARRAS,
+    MAX_SIDE,
+    NOISE_SCHEDULES,
+    SIZE_PRESETS,
+    SIZE_STEP,
+)
 from . import comfy_compat, widgets
 from . import types as t
 from .generate_run import run_generation

@@ -44,8 +44,8 @@ def run_generation(
 
 def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any:
     """Tier → estimate → spend guard → generate, every wait cancellable by ComfyUI's Cancel."""
+    from ..novelai_core.contract.validation import effective_capability
     from ..novelai_core.errors import CancelledError
-    from ..novelai_core.validation import effective_capability
     from .session import account_tier, get_client
 
     cancelled = GenerationProgress.cancelled
@@ -79,7 +79,7 @@ def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any
 
 def _encode_note(request: Any, client: Any) -> str:
     """Progress-text note on V4+ vibes the store lacks: they are encoded now, 2 Anlas each."""
-    from ..novelai_core.cost import VIBE_ENCODE_COST
+    from ..novelai_core.contract.cost import VIBE_ENCODE_COST
     from ..novelai_core.vibe_encoding import count_vibes_to_encode
 
     count = count_vibes_to_encode(request, client.vibe_store) if request.vibes else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..novelai_core.capabilities import MODELS
+from ..novelai_core.contract.capabilities import MODELS
 from . import types as t
 
 

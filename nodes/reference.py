@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..novelai_core.constants import REFERENCE_MODES
+from ..novelai_core.contract.constants import REFERENCE_MODES
 from . import types as t
 from .tensors import tensor_to_pil
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..novelai_core.constants import ENHANCE_LEVELS
+from ..novelai_core.contract.constants import ENHANCE_LEVELS
 from . import types as t
 from . import widgets
 
@@ -45,8 +45,8 @@ class NovelAIUpscale:
         }
 
     def upscale(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any]:
-        from ..novelai_core.cost import upscale_cost
-        from ..novelai_core.tool_sizes import check_upscale_source
+        from ..novelai_core.contract.cost import upscale_cost
+        from ..novelai_core.contract.tool_sizes import check_upscale_source
         from .comfy_compat import node_id
         from .tensors import images_to_tensors
         from .tool_run import first_image, run_paid_tool
@@ -135,8 +135,8 @@ class NovelAIEnhance:
         characters: tuple[Any, ...] | None = None,
         unique_id: Any = None,
     ) -> tuple[Any, Any, int, str]:
+        from ..novelai_core.contract.tool_sizes import enhance_size
         from ..novelai_core.models.user import GenerationSettings, Img2ImgSource
-        from ..novelai_core.tool_sizes import enhance_size
         from .comfy_compat import node_id
         from .generate import build_model, build_request
         from .generate_run import run_generation

@@ -137,7 +137,7 @@ class NovelAIExportVibe:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
-        from ..novelai_core.capabilities import DEFAULT_MODEL
+        from ..novelai_core.contract.capabilities import DEFAULT_MODEL
 
         models = encoded_vibe_models()
         default = DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
@@ -164,7 +164,7 @@ class NovelAIExportVibe:
         spend_guard: str,
         unique_id: Any = None,
     ) -> dict[str, Any]:
-        from ..novelai_core.cost import VIBE_ENCODE_COST
+        from ..novelai_core.contract.cost import VIBE_ENCODE_COST
         from ..novelai_core.errors import CancelledError
 
         store = shared_store()
@@ -189,7 +189,7 @@ def _to_encode(vibe: Any, model: str, store: Any) -> bool:
 
 
 def _check_exportable(vibes: tuple[Any, ...], model: str, store: Any, guard: str) -> None:
-    from ..novelai_core.cost import VIBE_ENCODE_COST
+    from ..novelai_core.contract.cost import VIBE_ENCODE_COST
     from ..novelai_core.errors import InputError, SpendLimitError
 
     if not vibes:

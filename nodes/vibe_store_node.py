@@ -62,14 +62,14 @@ def forget_stores() -> None:
 
 def encoded_vibe_models() -> tuple[str, ...]:
     """Generation models whose vibes are encoded first (V4, V4.5 today)."""
-    from ..novelai_core.capabilities import GENERATION_MODEL_IDS, get_capability
+    from ..novelai_core.contract.capabilities import GENERATION_MODEL_IDS, get_capability
 
     return tuple(m for m in GENERATION_MODEL_IDS if get_capability(m).vibe_mode == "encoded")
 
 
 def vibe_status(vibe: Any, store: Any) -> str:
     """Which models have this vibe's encoding (free) and which will pay 2 Anlas to encode it."""
-    from ..novelai_core.cost import VIBE_ENCODE_COST
+    from ..novelai_core.contract.cost import VIBE_ENCODE_COST
     from ..novelai_core.vibe_encoding import vibe_png
 
     info = vibe.information_extracted

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..novelai_core.capabilities import DEFAULT_MODEL, GENERATION_MODEL_IDS, get_capability
-from ..novelai_core.constants import (
+from ..novelai_core.contract.capabilities import (
+    DEFAULT_MODEL,
+    GENERATION_MODEL_IDS,
+    get_capability,
+)
+from ..novelai_core.contract.constants import (
     K_EULER_ANCESTRAL,
     MAX_SCALE,
     MAX_SEED,

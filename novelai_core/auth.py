@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from .constants import IMAGE_BASE_URL
+from .contract.constants import IMAGE_BASE_URL
 from .errors import MissingTokenError
 
 ENV_ACCESS_TOKEN: Final = "NAI_ACCESS_TOKEN"

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
+from .contract.validation import effective_capability, resolved_steps
 from .converter import validate_request
 from .errors import InputError, NovelAIError, SpendLimitError
 from .results import GenerationResult, Preview, StepCounter
-from .validation import effective_capability, resolved_steps
 
 if TYPE_CHECKING:
     from .client import NovelAIClient

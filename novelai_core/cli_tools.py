@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .capabilities import DEFAULT_MODEL
 from .cli_commands import EXIT_OK, _guarded, write_images
-from .constants import AUGMENT_TOOLS, EMOTIONS
+from .contract.capabilities import DEFAULT_MODEL
+from .contract.constants import AUGMENT_TOOLS, EMOTIONS
 from .errors import InputError, SpendLimitError
 
 _BASE_URL_HELP = "image host (default $NAI_IMAGE_BASE_URL or NovelAI)"
@@ -116,8 +116,8 @@ def run_augment(args: argparse.Namespace) -> int:
     from PIL import Image  # noqa: PLC0415
 
     from .client import NovelAIClient  # noqa: PLC0415
-    from .cost import augment_cost  # noqa: PLC0415
-    from .tool_sizes import director_size  # noqa: PLC0415
+    from .contract.cost import augment_cost  # noqa: PLC0415
+    from .contract.tool_sizes import director_size  # noqa: PLC0415
 
     image = _load_image(args.image)
     width, height = director_size(*image.size)
@@ -141,8 +141,8 @@ def run_augment(args: argparse.Namespace) -> int:
 def run_upscale(args: argparse.Namespace) -> int:
     """Check the source limit, check --max-anlas, send, write the 2x PNG."""
     from .client import NovelAIClient  # noqa: PLC0415
-    from .cost import upscale_cost  # noqa: PLC0415
-    from .tool_sizes import check_upscale_source  # noqa: PLC0415
+    from .contract.cost import upscale_cost  # noqa: PLC0415
+    from .contract.tool_sizes import check_upscale_source  # noqa: PLC0415
 
     image = _load_image(args.image)
     check_upscale_source(*image.size)

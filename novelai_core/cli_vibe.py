@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .capabilities import DEFAULT_MODEL
 from .cli_commands import EXIT_OK, _guarded
-from .cost import VIBE_ENCODE_COST
+from .contract.capabilities import DEFAULT_MODEL
+from .contract.cost import VIBE_ENCODE_COST
 from .vibe_store import DiskVibeStore, open_store
 
 _BASE_URL_HELP = "image host (default $NAI_IMAGE_BASE_URL or NovelAI)"

@@ -13,7 +13,7 @@ import requests
 from . import __version__
 from .archive import read_zip
 from .auth import ResolvedToken, mask_token, resolve_base_url, resolve_token
-from .constants import PATH_SUBSCRIPTION
+from .contract.constants import PATH_SUBSCRIPTION
 from .errors import DecodeError, NovelAIError
 from .http_errors import ErrorContext
 from .models.wire import SubscriptionResponse

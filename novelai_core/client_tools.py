@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .client_base import ClientBase
-from .constants import PATH_AUGMENT, PATH_ENCODE_VIBE, PATH_SUGGEST_TAGS, PATH_UPSCALE
+from .contract.constants import PATH_AUGMENT, PATH_ENCODE_VIBE, PATH_SUGGEST_TAGS, PATH_UPSCALE
+from .contract.cost import VIBE_ENCODE_COST, augment_cost, upscale_cost
 from .converter import build_augment_request, build_encode_vibe_request, build_upscale_request
-from .cost import VIBE_ENCODE_COST, augment_cost, upscale_cost
 from .errors import DecodeError
 from .images import ImageInput, image_size
 from .models.wire import SuggestTagsResponse

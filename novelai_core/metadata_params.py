@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .capabilities import GENERATION_MODELS, MODELS, ModelCapability
+from .contract.capabilities import GENERATION_MODELS, MODELS, ModelCapability
 from .metadata import NovelAIMetadata
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from .capabilities import UnknownModelError, get_capability
+from .contract.capabilities import UnknownModelError, get_capability
 from .errors import InputError
 from .prompt_weights import a1111_to_novelai, novelai_to_a1111
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
-from .constants import TIER_NAMES
-from .cost import CostEstimate
+from .contract.constants import TIER_NAMES
+from .contract.cost import CostEstimate
 
 if TYPE_CHECKING:  # PIL and the metadata reader are imported on first use: import time matters
     from PIL import Image

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .capabilities import UnknownModelError, get_capability
+from .contract.capabilities import UnknownModelError, get_capability
 from .errors import InputError
 from .prompt_weights import strip_weights
 

@@ -35,13 +35,7 @@ from .http_errors import (
     nothing_was_sent,
     parse_retry_after,
 )
-from .http_worker import (
-    CancelCheck,
-    Worker,
-    check_cancel,
-    new_session,
-    sleep_cancellable,
-)
+from .http_worker import CancelCheck, Worker, check_cancel, new_session, sleep_cancellable
 
 log = logging.getLogger("novelai_core.client")
 

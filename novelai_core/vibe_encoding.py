@@ -13,11 +13,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final, Protocol
 
+from .contract.validation import effective_capability
 from .converter import validate_request
 from .errors import InputError
 from .images import ImageInput, png_bytes, to_pil
 from .models.user import GenerationRequest, Vibe
-from .validation import effective_capability
 from .vibe_store_entry import round_information
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from .capabilities import MODELS, UnknownModelError, get_capability
+from .contract.capabilities import MODELS, UnknownModelError, get_capability
 from .errors import InputError
 from .models.user import Vibe
 from .vibe_store import DiskVibeStore, round_information

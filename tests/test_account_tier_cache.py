@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from novelai_core.constants import PATH_SUBSCRIPTION
+from novelai_core.contract.constants import PATH_SUBSCRIPTION
 from tests.comfy_harness import load_pack, pack_module
 from tests.conftest import SIM_TOKEN
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from novelai_core import constants
-from novelai_core.capabilities import (
+from novelai_core.contract import constants
+from novelai_core.contract.capabilities import (
     GENERATION_MODEL_IDS,
     MODELS,
     UnknownModelError,

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from novelai_core.cli import main
-from novelai_core.constants import AUGMENT_TOOLS, PATH_AUGMENT, PATH_UPSCALE
-from novelai_core.tool_sizes import director_size
+from novelai_core.contract.constants import AUGMENT_TOOLS, PATH_AUGMENT, PATH_UPSCALE
+from novelai_core.contract.tool_sizes import director_size
 from tests.conftest import SIM_TOKEN
 from tests.tool_support import novelai_png
 

@@ -17,7 +17,7 @@ from novelai_core.auth import (
     resolve_token,
 )
 from novelai_core.client import USER_AGENT, NovelAIClient
-from novelai_core.constants import IMAGE_BASE_URL
+from novelai_core.contract.constants import IMAGE_BASE_URL
 from novelai_core.errors import MissingTokenError
 from novelai_core.simulator import Simulator
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from novelai_core.constants import PATH_GENERATE
+from novelai_core.contract.constants import PATH_GENERATE
 from novelai_core.errors import CancelledError
 from novelai_core.results import Preview
 from novelai_core.simulator import Simulator

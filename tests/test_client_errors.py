@@ -8,7 +8,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from novelai_core.client import NovelAIClient
-from novelai_core.constants import PATH_GENERATE, PATH_SUBSCRIPTION
+from novelai_core.contract.constants import PATH_GENERATE, PATH_SUBSCRIPTION
 from novelai_core.errors import (
     AuthenticationError,
     DecodeError,

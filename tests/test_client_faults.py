@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from novelai_core.client import NovelAIClient
-from novelai_core.constants import (
+from novelai_core.contract.constants import (
     PATH_ENCODE_VIBE,
     PATH_GENERATE,
     PATH_GENERATE_STREAM,

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from novelai_core.constants import PATH_ENCODE_VIBE, PATH_GENERATE, PATH_SUBSCRIPTION
+from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE, PATH_SUBSCRIPTION
 from novelai_core.errors import InputError
 from novelai_core.metadata import read_text_chunks
 from novelai_core.models.user import Character, Img2ImgSource, InpaintSource, Vibe

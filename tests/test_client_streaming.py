@@ -14,7 +14,7 @@ from PIL import Image
 
 from novelai_core import stream_reader
 from novelai_core.client import NovelAIClient
-from novelai_core.constants import PATH_GENERATE_STREAM
+from novelai_core.contract.constants import PATH_GENERATE_STREAM
 from novelai_core.errors import DecodeError, StreamError
 from novelai_core.results import FinalImage, Preview
 from novelai_core.simulator import Simulator

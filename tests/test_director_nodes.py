@@ -9,9 +9,13 @@ from typing import Any
 import pytest
 import torch
 
-from novelai_core.constants import EMOTIONS, PATH_AUGMENT
-from novelai_core.cost import augment_cost
-from novelai_core.tool_sizes import DIRECTOR_MAX_PIXELS, DIRECTOR_MIN_PIXELS, director_size
+from novelai_core.contract.constants import EMOTIONS, PATH_AUGMENT
+from novelai_core.contract.cost import augment_cost
+from novelai_core.contract.tool_sizes import (
+    DIRECTOR_MAX_PIXELS,
+    DIRECTOR_MIN_PIXELS,
+    director_size,
+)
 from tests.comfy_harness import comfy_runtime, pack_module
 from tests.tool_support import check_image, gradient, point_nodes_at
 

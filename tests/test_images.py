@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from novelai_core.constants import (
+from novelai_core.contract.constants import (
     REFERENCE_CANVAS_LANDSCAPE,
     REFERENCE_CANVAS_PORTRAIT,
     REFERENCE_CANVAS_SQUARE,

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from novelai_core import vibe_store_entry
-from novelai_core.constants import PATH_ENCODE_VIBE
+from novelai_core.contract.constants import PATH_ENCODE_VIBE
 from novelai_core.models.user import Vibe
 from novelai_core.simulator import Simulator
 from novelai_core.vibe_encoding import MemoryVibeStore

@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from novelai_core.constants import PATH_GENERATE, PATH_GENERATE_STREAM, PATH_SUBSCRIPTION
+from novelai_core.contract.constants import PATH_GENERATE, PATH_GENERATE_STREAM, PATH_SUBSCRIPTION
 from tests.comfy_harness import (
     InterruptProcessingException,
     comfy_runtime,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from novelai_core.constants import PATH_GENERATE, PATH_GENERATE_STREAM
+from novelai_core.contract.constants import PATH_GENERATE, PATH_GENERATE_STREAM
 from tests.comfy_harness import load_pack, pack_module
 from tests.tool_support import comfy_folders, point_nodes_at
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import torch
 
-from novelai_core.capabilities import inpainting_capability
-from novelai_core.constants import PATH_GENERATE_STREAM, SIZE_PRESETS, grid_center
+from novelai_core.contract.capabilities import inpainting_capability
+from novelai_core.contract.constants import PATH_GENERATE_STREAM, SIZE_PRESETS, grid_center
 from tests.comfy_harness import WORKFLOWS_DIR, Executor, load_pack, load_workflow, widget_names
 from tests.conftest import SIM_TOKEN
 from tests.tool_support import comfy_folders, write_example_inputs

@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from novelai_core.constants import PATH_GENERATE, PATH_GENERATE_STREAM
+from novelai_core.contract.constants import PATH_GENERATE, PATH_GENERATE_STREAM
 from novelai_core.errors import DecodeError, StreamError
 from novelai_core.simulator import Simulator
 from tests.client_helpers import client_for, requests_to, small_request

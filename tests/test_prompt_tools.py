@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from novelai_core.capabilities import get_capability
-from novelai_core.constants import PATH_SUGGEST_TAGS
+from novelai_core.contract.capabilities import get_capability
+from novelai_core.contract.constants import PATH_SUGGEST_TAGS
 from novelai_core.errors import InputError
 from novelai_core.prompt_tools import convert_for_model
 from novelai_core.tokens import count_prompt_tokens, estimate_tokens, find_tokenizer_dir

@@ -9,7 +9,7 @@ import requests
 from PIL import Image
 from simulator_support import V45, b64, body, png, session, unzip
 
-from novelai_core.constants import AUGMENT_TOOLS
+from novelai_core.contract.constants import AUGMENT_TOOLS
 from novelai_core.simulator import VIBE_MAGIC, Simulator
 from novelai_core.simulator.vibe import read_encoding
 

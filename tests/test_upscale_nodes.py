@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from novelai_core.constants import ENHANCE_LEVELS, PATH_GENERATE_STREAM, PATH_UPSCALE
-from novelai_core.cost import upscale_cost
+from novelai_core.contract.constants import ENHANCE_LEVELS, PATH_GENERATE_STREAM, PATH_UPSCALE
+from novelai_core.contract.cost import upscale_cost
+from novelai_core.contract.tool_sizes import enhance_size
 from novelai_core.errors import InputError
-from novelai_core.tool_sizes import enhance_size
 from tests.comfy_harness import pack_module
 from tests.tool_support import check_image, gradient, point_nodes_at
 

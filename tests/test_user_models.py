@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from novelai_core.capabilities import DEFAULT_MODEL
+from novelai_core.contract.capabilities import DEFAULT_MODEL
 from novelai_core.models.user import (
     Character,
     CharacterReference,

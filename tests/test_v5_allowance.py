@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from novelai_core.capabilities import MODELS, get_capability
-from novelai_core.constants import PATH_GENERATE, PATH_SUBSCRIPTION
-from novelai_core.cost import generation_cost
+from novelai_core.contract.capabilities import MODELS, get_capability
+from novelai_core.contract.constants import PATH_GENERATE, PATH_SUBSCRIPTION
+from novelai_core.contract.cost import generation_cost
 from novelai_core.errors import SpendLimitError
 from novelai_core.simulator import Simulator
 from tests.client_helpers import V5, V45, client_for, requests_to, small_request

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from novelai_core.constants import PATH_ENCODE_VIBE, PATH_GENERATE
+from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE
 from novelai_core.errors import InputError
 from novelai_core.simulator import Simulator
 from novelai_core.simulator.vibe import read_encoding

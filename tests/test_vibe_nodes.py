@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from novelai_core.constants import PATH_ENCODE_VIBE, PATH_GENERATE_STREAM
+from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE_STREAM
 from novelai_core.simulator.vibe import read_encoding
 from tests.comfy_harness import comfy_runtime, load_pack, pack_module
 from tests.conftest import SIM_TOKEN

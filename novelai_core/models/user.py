@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
-from ..capabilities import DEFAULT_MODEL
-from ..constants import ReferenceMode
+from ..contract.capabilities import DEFAULT_MODEL
+from ..contract.constants import ReferenceMode
 from ..images import ImageInput
 
 __all__ = [

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..constants import Action
+from ..contract.constants import Action
 
 
 class _Request(BaseModel):

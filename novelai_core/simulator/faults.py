@@ -6,12 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Final
 
-from ..constants import (
-    PATH_AUGMENT,
-    PATH_GENERATE,
-    PATH_GENERATE_STREAM,
-    PATH_UPSCALE,
-)
+from ..contract.constants import PATH_AUGMENT, PATH_GENERATE, PATH_GENERATE_STREAM, PATH_UPSCALE
 
 DELAY: Final = "delay"
 HTTP_500: Final = "http_500"

@@ -7,8 +7,8 @@ import threading
 from dataclasses import dataclass
 from typing import Final
 
-from ..constants import OPUS_TIER
-from ..cost import MAX_PER_IMAGE, generation_cost
+from ..contract.constants import OPUS_TIER
+from ..contract.cost import MAX_PER_IMAGE, generation_cost
 from .errors import SimError, validation_error
 from .validation import GenPlan
 

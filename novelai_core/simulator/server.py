@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from ..constants import (
+from ..contract.constants import (
     PATH_AUGMENT,
     PATH_ENCODE_VIBE,
     PATH_GENERATE,

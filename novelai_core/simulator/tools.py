@@ -10,14 +10,14 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 from ..archive import build_zip
-from ..constants import (
+from ..contract.constants import (
     AUGMENT_TOOLS,
     EMOTIONS,
     MAX_PIXELS,
     UPSCALE_MAX_HEIGHT,
     UPSCALE_MAX_WIDTH,
 )
-from ..cost import augment_cost, upscale_cost
+from ..contract.cost import augment_cost, upscale_cost
 from .context import ZIP_HEADERS, RequestContext, Response, json_response
 from .errors import validation_error
 from .render import encode_png

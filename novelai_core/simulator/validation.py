@@ -12,8 +12,15 @@ from typing import Any, Final
 
 from PIL import Image
 
-from ..capabilities import MODELS, ModelCapability
-from ..constants import MAX_PIXELS, MAX_SEED, MAX_SIDE, MAX_VIBES, SIZE_STEP, max_samples_for_area
+from ..contract.capabilities import MODELS, ModelCapability
+from ..contract.constants import (
+    MAX_PIXELS,
+    MAX_SEED,
+    MAX_SIDE,
+    MAX_VIBES,
+    SIZE_STEP,
+    max_samples_for_area,
+)
 from .errors import SimError, internal_error, validation_error
 from .vibe import read_encoding
 

@@ -6,6 +6,9 @@ Every failure is an ``InputError`` naming the field and the limit, raised before
 
 from __future__ import annotations
 
+from ..errors import InputError
+from ..images import image_size
+from ..models.user import Character, GenerationRequest, InpaintSource
 from .capabilities import ModelCapability, UnknownModelError, get_capability, inpainting_capability
 from .constants import (
     GRID_CELLS,
@@ -20,9 +23,6 @@ from .constants import (
     SIZE_STEP,
     max_samples_for_area,
 )
-from .errors import InputError
-from .images import image_size
-from .models.user import Character, GenerationRequest, InpaintSource
 
 
 def effective_capability(request: GenerationRequest) -> ModelCapability:

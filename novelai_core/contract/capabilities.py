@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
+from ..errors import InputError
 from .constants import (
     DDIM_V3,
     EXPONENTIAL,
@@ -22,7 +23,6 @@ from .constants import (
     NATIVE,
     POLYEXPONENTIAL,
 )
-from .errors import InputError
 from .presets import QUALITY, UC
 
 Family = Literal["v3", "v4", "v4.5", "v5"]

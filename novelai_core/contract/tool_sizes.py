@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from ..errors import InputError
 from .constants import MAX_PIXELS, SIZE_STEP, UPSCALE_MAX_HEIGHT, UPSCALE_MAX_WIDTH
-from .errors import InputError
 
 DIRECTOR_MAX_PIXELS: Final = MAX_PIXELS - 2_000
 DIRECTOR_MIN_PIXELS: Final = 1_011_712
