@@ -44,7 +44,7 @@ def fit_source(source: Any, width: int, height: int) -> Any:
 
 
 def _pil(image: Any) -> Image.Image:
-    from ..novelai_core.images import to_pil
+    from ..novelai_core.converter.images import to_pil
 
     return to_pil(image)
 

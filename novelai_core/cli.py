@@ -21,7 +21,7 @@ from .cli_commands import add_client_commands, add_generate_options, one_line, r
 from .cli_tools import add_tool_commands
 from .cli_vibe import add_vibe_commands
 from .contract.capabilities import DEFAULT_MODEL
-from .converter import build_generate_request, estimate_cost, resolve_seed
+from .converter.generation import build_generate_request, estimate_cost, resolve_seed
 from .errors import InputError, NovelAIError
 from .models.user import (
     Character,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pydantic import ValidationError
 
 from .contract.validation import effective_capability, resolved_steps
-from .converter import validate_request
+from .converter.generation import validate_request
 from .errors import InputError, NovelAIError, SpendLimitError
 from .results import GenerationResult, Preview, StepCounter
 

@@ -155,8 +155,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 def _validated_image(args: argparse.Namespace) -> bytes:
     """The image's bytes once the encode request they make is valid (model, range, image)."""
+    from .converter.tool_bodies import build_encode_vibe_request  # noqa: PLC0415
     from .errors import InputError  # noqa: PLC0415
-    from .tool_requests import build_encode_vibe_request  # noqa: PLC0415
 
     image: bytes = args.image.read_bytes()
     build_encode_vibe_request(

@@ -17,7 +17,7 @@ from typing import Literal
 from .client_base import USER_AGENT, attach_partial, check_count
 from .client_tools import ToolMethods
 from .contract.cost import CostEstimate
-from .converter import BuiltRequest, build_generate_request, estimate_cost, resolve_seed
+from .converter.generation import BuiltRequest, build_generate_request, estimate_cost, resolve_seed
 from .errors import NovelAIError, SpendLimitError
 from .models.user import GenerationRequest
 from .results import FinalImage, GenerationResult, Preview, StreamEvent

@@ -5,9 +5,13 @@ from __future__ import annotations
 from .client_base import ClientBase
 from .contract.constants import PATH_AUGMENT, PATH_ENCODE_VIBE, PATH_SUGGEST_TAGS, PATH_UPSCALE
 from .contract.cost import VIBE_ENCODE_COST, augment_cost, upscale_cost
-from .converter import build_augment_request, build_encode_vibe_request, build_upscale_request
+from .converter.generation import (
+    build_augment_request,
+    build_encode_vibe_request,
+    build_upscale_request,
+)
+from .converter.images import ImageInput, image_size
 from .errors import DecodeError
-from .images import ImageInput, image_size
 from .models.wire import SuggestTagsResponse
 from .results import GenerationResult, TagSuggestion
 from .transport import CancelCheck, WaitCallback

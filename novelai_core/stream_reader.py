@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .converter import BuiltRequest
+from .converter.generation import BuiltRequest
 from .errors import DecodeError, StreamError
 from .http_errors import ErrorContext
 from .models.wire import StreamError as WireStreamError

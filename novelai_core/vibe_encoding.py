@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Final, Protocol
 
 from .contract.validation import effective_capability
-from .converter import validate_request
+from .converter.generation import validate_request
+from .converter.images import ImageInput, png_bytes, to_pil
 from .errors import InputError
-from .images import ImageInput, png_bytes, to_pil
 from .models.user import GenerationRequest, Vibe
 from .vibe_store_entry import round_information
 

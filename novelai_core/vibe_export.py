@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from PIL import Image
 
-from .images import ImageInput, b64, png_bytes, to_pil
+from .converter.images import ImageInput, b64, png_bytes, to_pil
 from .vibe_encoding import Encoder, stored_or_encoded, vibe_png
 from .vibe_files import BUNDLE_IDENTIFIER, DEFAULT_STRENGTH, VIBE_IDENTIFIER, key_for_model
 from .vibe_store import DiskVibeStore, round_information

@@ -36,7 +36,7 @@ from typing import Final
 
 from PIL import Image
 
-from .images import ImageInput, to_pil
+from .converter.images import ImageInput, to_pil
 from .vibe_store_entry import (
     ENTRY_SUFFIX,
     StoredVibe,

@@ -51,7 +51,7 @@ from typing import Any
 import pytest
 from golden_cases import CASES, describe_bytes, scrub
 
-from novelai_core.converter import (
+from novelai_core.converter.generation import (
     build_augment_request,
     build_encode_vibe_request,
     build_generate_request,

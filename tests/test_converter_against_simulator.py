@@ -9,7 +9,7 @@ import pytest
 import requests
 from golden_cases import CASES, solid
 
-from novelai_core.converter import (
+from novelai_core.converter.generation import (
     BuiltRequest,
     build_encode_vibe_request,
     build_generate_request,

@@ -6,7 +6,7 @@ from typing import Any
 
 from golden_cases import solid
 
-from novelai_core.converter import estimate_cost, validate_request
+from novelai_core.converter.generation import estimate_cost, validate_request
 from novelai_core.models.user import (
     CharacterReference,
     GenerationRequest,

@@ -12,8 +12,7 @@ from novelai_core.contract.constants import (
     REFERENCE_CANVAS_PORTRAIT,
     REFERENCE_CANVAS_SQUARE,
 )
-from novelai_core.errors import InputError
-from novelai_core.images import (
+from novelai_core.converter.images import (
     b64,
     closest_canvas,
     letterbox,
@@ -22,6 +21,7 @@ from novelai_core.images import (
     resize_exact,
     to_pil,
 )
+from novelai_core.errors import InputError
 
 CANVASES = (REFERENCE_CANVAS_PORTRAIT, REFERENCE_CANVAS_LANDSCAPE, REFERENCE_CANVAS_SQUARE)
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from golden_cases import box_mask, solid
 
-from novelai_core.converter import build_generate_request, validate_request
+from novelai_core.converter.generation import build_generate_request, validate_request
 from novelai_core.errors import InputError
 from novelai_core.models.user import (
     Character,

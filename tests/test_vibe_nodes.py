@@ -216,7 +216,7 @@ def test_precise_reference_requests_match_the_contract(comfy: Any) -> None:
 
 
 def test_precise_reference_letterboxes_onto_the_three_canvases() -> None:
-    converter = pack_module("novelai_core.converter")
+    converter = pack_module("novelai_core.converter.generation")
     user = pack_module("novelai_core.models.user")
     refs = tuple(
         user.CharacterReference(image=Image.new("RGB", size, (255, 255, 255)))

@@ -6,8 +6,8 @@ Every failure is an ``InputError`` naming the field and the limit, raised before
 
 from __future__ import annotations
 
+from ..converter.images import image_size
 from ..errors import InputError
-from ..images import image_size
 from ..models.user import Character, GenerationRequest, InpaintSource
 from .capabilities import ModelCapability, UnknownModelError, get_capability, inpainting_capability
 from .constants import (

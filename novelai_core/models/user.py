@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, mode
 
 from ..contract.capabilities import DEFAULT_MODEL
 from ..contract.constants import ReferenceMode
-from ..images import ImageInput
+from ..converter.images import ImageInput
 
 __all__ = [
     "Character",

@@ -11,7 +11,7 @@ from typing import Any, Final
 import numpy as np
 from PIL import Image
 
-from ..images import quantize_mask
+from ..converter.images import quantize_mask
 from ..metadata import add_text_chunks, embed_stealth
 from .validation import GenPlan
 

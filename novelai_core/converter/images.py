@@ -9,7 +9,7 @@ from typing import TypeAlias
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import InputError
+from ..errors import InputError
 
 ImageInput: TypeAlias = Image.Image | bytes
 

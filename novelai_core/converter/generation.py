@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .contract.capabilities import ModelCapability
-from .contract.constants import (
+from ..contract.capabilities import ModelCapability
+from ..contract.constants import (
     K_EULER_ANCESTRAL,
     NATIVE,
     PATH_GENERATE,
@@ -24,17 +24,16 @@ from .contract.constants import (
     grid_center,
     snap_to_grid,
 )
-from .contract.cost import MAX_PER_IMAGE, CostEstimate, generation_cost
-from .contract.validation import (
+from ..contract.cost import MAX_PER_IMAGE, CostEstimate, generation_cost
+from ..contract.validation import (
     active_characters,
     check_request,
     effective_capability,
     resolved_steps,
 )
-from .errors import InputError
-from .images import b64, closest_canvas, letterbox, png_bytes, quantize_mask, resize_exact, to_pil
-from .models.user import Character, GenerationRequest, InpaintSource
-from .models.wire import (
+from ..errors import InputError
+from ..models.user import Character, GenerationRequest, InpaintSource
+from ..models.wire import (
     Center,
     CharacterPrompt,
     CharCaption,
@@ -47,8 +46,9 @@ from .models.wire import (
     V4Prompt,
     dump_wire,
 )
+from .images import b64, closest_canvas, letterbox, png_bytes, quantize_mask, resize_exact, to_pil
 from .prompting import negative_text, with_quality
-from .tool_requests import build_augment_request, build_encode_vibe_request, build_upscale_request
+from .tool_bodies import build_augment_request, build_encode_vibe_request, build_upscale_request
 
 __all__ = [
     "BuiltRequest",

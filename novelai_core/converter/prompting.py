@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from .contract.capabilities import ModelCapability
+from ..contract.capabilities import ModelCapability
 
 # A `text:` clause (V4+ in-image text) starts at the beginning or after a comma/space.
 _TEXT_CLAUSE: Final = re.compile(r"(?:^|(?<=[,\s]))text:", re.IGNORECASE)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .contract.capabilities import UnknownModelError, get_capability
-from .contract.constants import AUGMENT_TOOLS, EMOTIONS, MAX_PIXELS, UPSCALE_MODEL
-from .contract.tool_sizes import check_upscale_source
-from .errors import InputError
+from ..contract.capabilities import UnknownModelError, get_capability
+from ..contract.constants import AUGMENT_TOOLS, EMOTIONS, MAX_PIXELS, UPSCALE_MODEL
+from ..contract.tool_sizes import check_upscale_source
+from ..errors import InputError
+from ..models.wire import AugmentImageRequest, EncodeVibeRequest, UpscaleRequest, dump_wire
 from .images import ImageInput, b64, png_bytes, to_pil
-from .models.wire import AugmentImageRequest, EncodeVibeRequest, UpscaleRequest, dump_wire
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
