@@ -40,7 +40,7 @@ from .harness import TOKEN, Bench, bench_setup
 @contextmanager
 def _captured_request(bench: Bench) -> Iterator[dict[str, Any]]:
     """Record the path and JSON body of the pack's next requests (the last one wins)."""
-    transport = bench.pack_module("novelai_core.transport").Transport
+    transport = bench.pack_module("novelai_core.transport.http_transport").Transport
     original = transport._open
     seen: dict[str, Any] = {}
 

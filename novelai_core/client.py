@@ -21,9 +21,9 @@ from .converter.generation import BuiltRequest, build_generate_request, estimate
 from .errors import NovelAIError, SpendLimitError
 from .models.user import GenerationRequest
 from .results import FinalImage, GenerationResult, Preview, StreamEvent
-from .stream_reader import EventStream, choose_stream_format
-from .streaming import StreamFormat, decoder_for
-from .transport import CancelCheck, RetryPolicy, WaitCallback, body_kwargs
+from .transport.events import EventStream, choose_stream_format
+from .transport.framing import StreamFormat, decoder_for
+from .transport.http_transport import CancelCheck, RetryPolicy, WaitCallback, body_kwargs
 from .vibe_encoding import (
     VibeStore,
     count_vibes_to_encode,

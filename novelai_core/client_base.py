@@ -11,14 +11,13 @@ from typing import Any, TypeVar
 import requests
 
 from . import __version__
-from .archive import read_zip
 from .auth import ResolvedToken, mask_token, resolve_base_url, resolve_token
 from .contract.constants import PATH_SUBSCRIPTION
 from .errors import DecodeError, NovelAIError
-from .http_errors import ErrorContext
 from .models.wire import SubscriptionResponse
 from .results import GeneratedImage, Subscription
-from .transport import (
+from .transport.archive import read_zip
+from .transport.http_transport import (
     DEFAULT_TIMEOUT,
     NO_RETRY,
     CancelCheck,
@@ -27,6 +26,7 @@ from .transport import (
     Transport,
     WaitCallback,
 )
+from .transport.status_errors import ErrorContext
 from .vibe_encoding import MemoryVibeStore, VibeStore
 
 USER_AGENT = f"comfyui-novelai-nodes/{__version__} (+python-requests)"

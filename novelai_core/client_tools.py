@@ -14,7 +14,7 @@ from .converter.images import ImageInput, image_size
 from .errors import DecodeError
 from .models.wire import SuggestTagsResponse
 from .results import GenerationResult, TagSuggestion
-from .transport import CancelCheck, WaitCallback
+from .transport.http_transport import CancelCheck, WaitCallback
 
 
 class ToolMethods(ClientBase):

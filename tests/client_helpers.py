@@ -8,7 +8,7 @@ import time
 from novelai_core.client import NovelAIClient
 from novelai_core.models.user import GenerationRequest, GenerationSettings, Prompt
 from novelai_core.simulator import Simulator
-from novelai_core.transport import RetryPolicy
+from novelai_core.transport.http_transport import RetryPolicy
 
 V45 = "nai-diffusion-4-5-full"
 V5 = "nai-diffusion-5-full"

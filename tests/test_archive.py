@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from novelai_core.archive import build_zip, read_zip
 from novelai_core.errors import DecodeError
+from novelai_core.transport.archive import build_zip, read_zip
 
 FILES = [("image_0.png", b"\x89PNG first"), ("image_1.png", b"\x89PNG second" * 100)]
 

@@ -10,7 +10,7 @@ from novelai_core.contract.constants import PATH_GENERATE
 from novelai_core.errors import CancelledError
 from novelai_core.results import Preview
 from novelai_core.simulator import Simulator
-from novelai_core.transport import RetryPolicy
+from novelai_core.transport.http_transport import RetryPolicy
 from tests.client_helpers import CancelAfter, client_for, requests_to, small_request
 
 SLOW_RETRY = RetryPolicy(max_attempts=5, max_total_seconds=60, initial_delay=10, jitter=0)

@@ -23,9 +23,13 @@ from novelai_core.errors import (
     SpendLimitError,
     StreamError,
 )
-from novelai_core.http_errors import ErrorContext, error_from_response, parse_retry_after
 from novelai_core.simulator import Simulator
-from novelai_core.transport import RetryPolicy
+from novelai_core.transport.http_transport import RetryPolicy
+from novelai_core.transport.status_errors import (
+    ErrorContext,
+    error_from_response,
+    parse_retry_after,
+)
 from tests.client_helpers import FAST_RETRY, client_for, requests_to, small_request
 
 CTX = ErrorContext(correlation_id="abc123", path=PATH_GENERATE, paid=True)

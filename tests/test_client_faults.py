@@ -28,7 +28,7 @@ from novelai_core.errors import (
     StreamError,
 )
 from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
-from novelai_core.transport import RetryPolicy
+from novelai_core.transport.http_transport import RetryPolicy
 from tests.client_helpers import small_request
 
 # Retry 429 quickly, but never wait out Cloudflare's Retry-After: 1 (the budget is 0.5 s).

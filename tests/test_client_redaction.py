@@ -11,7 +11,7 @@ import pytest
 from novelai_core.client import NovelAIClient
 from novelai_core.errors import MissingTokenError, NovelAIError
 from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
-from novelai_core.transport import RetryPolicy
+from novelai_core.transport.http_transport import RetryPolicy
 from tests.client_helpers import small_request
 
 CANARY = "pst-CANARY-7f3a9c1e5b2d-SECRET"  # fake, short: never a real token
@@ -101,7 +101,7 @@ def test_connection_failures_do_not_leak_the_token(caplog: pytest.LogCaptureFixt
 def test_a_body_that_echoes_the_token_is_redacted(caplog: pytest.LogCaptureFixture) -> None:
     from requests.structures import CaseInsensitiveDict
 
-    from novelai_core.http_errors import ErrorContext, error_from_response
+    from novelai_core.transport.status_errors import ErrorContext, error_from_response
 
     body = b'{"message": "bad token ' + CANARY.encode() + b'"}'
     error = error_from_response(400, CaseInsensitiveDict(), body, ErrorContext(token=CANARY))

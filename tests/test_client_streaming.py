@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from novelai_core import stream_reader
 from novelai_core.client import NovelAIClient
 from novelai_core.contract.constants import PATH_GENERATE_STREAM
 from novelai_core.errors import DecodeError, StreamError
 from novelai_core.results import FinalImage, Preview
 from novelai_core.simulator import Simulator
-from novelai_core.streaming import encode_msgpack_event, encode_sse_event
+from novelai_core.transport import events as stream_reader
+from novelai_core.transport.framing import encode_msgpack_event, encode_sse_event
 from tests.client_helpers import client_for, small_request
 
 

@@ -12,9 +12,9 @@ import requests
 from client_helpers import small_request
 
 from novelai_core.client import NovelAIClient
-from novelai_core.direct_send import send_direct
-from novelai_core.http_worker import new_session
 from novelai_core.simulator import Simulator
+from novelai_core.transport.direct_send import send_direct
+from novelai_core.transport.worker import new_session
 from tests.conftest import SIM_TOKEN
 
 # "Connection: close": the recorder closes each connection, so no client may reuse one.
@@ -129,7 +129,7 @@ def test_a_session_with_a_proxy_is_left_to_session_request() -> None:
 
 
 def test_a_refused_connection_raises_urllib3s_error_that_says_nothing_was_sent() -> None:
-    from novelai_core.http_errors import nothing_was_sent
+    from novelai_core.transport.status_errors import nothing_was_sent
 
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]  # closed again below: nothing listens there

@@ -18,12 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from novelai_core.archive import build_zip, read_zip
 from novelai_core.errors import DecodeError, StreamError
 from novelai_core.metadata import NovelAIMetadata, add_text_chunks, read_metadata
 from novelai_core.results import FinalImage, GeneratedImage, Preview
-from novelai_core.stream_reader import read_events
-from novelai_core.streaming import decoder_for, encode_msgpack_event, encode_sse_event
+from novelai_core.transport.archive import build_zip, read_zip
+from novelai_core.transport.events import read_events
+from novelai_core.transport.framing import decoder_for, encode_msgpack_event, encode_sse_event
 
 FAST = settings(max_examples=60, deadline=None)
 SCALARS = st.one_of(

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from novelai_core import http_worker
 from novelai_core.simulator import Simulator, run_simulator
+from novelai_core.transport import worker as http_worker
 from tests.client_helpers import client_for
 
 HUNG_READ_S = 10.0  # the hung exchange's read timeout: what a held-up next exchange would wait

@@ -275,7 +275,10 @@ def test_cancel_outside_comfyui_raises_the_clients_cancelled_error(
 
 
 def test_a_429_wait_is_shown_as_progress_text(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    client, transport = pack_module("novelai_core.client"), pack_module("novelai_core.transport")
+    client, transport = (
+        pack_module("novelai_core.client"),
+        pack_module("novelai_core.transport.http_transport"),
+    )
     fast = client.NovelAIClient(retry=transport.RetryPolicy(initial_delay=0.05))
     monkeypatch.setattr(pack_module("nodes.session"), "get_client", lambda: fast)
     sim.set_fault("concurrent_429", count=1, path=PATH_GENERATE_STREAM)

@@ -36,7 +36,7 @@ from novelai_core.errors import (
     StreamError,
 )
 from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
-from novelai_core.transport import RetryPolicy
+from novelai_core.transport.http_transport import RetryPolicy
 from tests.client_helpers import small_request
 
 CANARY = "pst-RELIABILITY-CANARY-5e1f0c9a"  # fake, short: never a real token

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from novelai_core.errors import DecodeError
-from novelai_core.streaming import (
+from novelai_core.transport.framing import (
     MAX_FRAME_BYTES,
     MsgpackMissingError,
     MsgpackStreamDecoder,
@@ -157,7 +157,7 @@ def test_an_sse_data_line_cut_before_its_line_feed_fails_on_close() -> None:
 
 def test_a_stream_whose_last_final_has_no_blank_line_still_delivers_it() -> None:
     from novelai_core.results import FinalImage
-    from novelai_core.stream_reader import read_events
+    from novelai_core.transport.events import read_events
 
     png = b"\x89PNG\r\n\x1a\n final"
     final = {"event_type": "final", "samp_ix": 0, "gen_id": "g", "image": png}

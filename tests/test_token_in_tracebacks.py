@@ -14,9 +14,9 @@ import pytest
 
 from novelai_core.client import NovelAIClient
 from novelai_core.errors import NovelAIError
-from novelai_core.http_errors import ErrorContext
 from novelai_core.simulator import Simulator, run_simulator
-from novelai_core.transport import RetryPolicy
+from novelai_core.transport.http_transport import RetryPolicy
+from novelai_core.transport.status_errors import ErrorContext
 from tests.client_helpers import small_request
 
 SECRET = secrets.token_hex(20)  # random: it cannot turn up in source lines or file names

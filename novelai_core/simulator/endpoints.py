@@ -7,9 +7,14 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Final
 
-from ..archive import build_zip
 from ..contract.cost import VIBE_ENCODE_COST
-from ..streaming import StreamFormat, content_type_for, encode_msgpack_event, encode_sse_event
+from ..transport.archive import build_zip
+from ..transport.framing import (
+    StreamFormat,
+    content_type_for,
+    encode_msgpack_event,
+    encode_sse_event,
+)
 from .context import ZIP_HEADERS, RequestContext, Response, json_response
 from .errors import SimError, internal_error, validation_error
 from .faults import MISSING_LAST_IMAGE, STREAM_ERROR_EVENT, STREAM_NO_FINAL

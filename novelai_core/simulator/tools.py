@@ -9,7 +9,6 @@ from typing import Any, Final
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
-from ..archive import build_zip
 from ..contract.constants import (
     AUGMENT_TOOLS,
     EMOTIONS,
@@ -18,6 +17,7 @@ from ..contract.constants import (
     UPSCALE_MAX_WIDTH,
 )
 from ..contract.cost import augment_cost, upscale_cost
+from ..transport.archive import build_zip
 from .context import ZIP_HEADERS, RequestContext, Response, json_response
 from .errors import validation_error
 from .render import encode_png

@@ -18,8 +18,8 @@ from email.utils import parsedate_to_datetime
 import requests
 import urllib3.exceptions as u3
 
-from .auth import TOKEN_HELP, mask_token, redact
-from .errors import (
+from ..auth import TOKEN_HELP, mask_token, redact
+from ..errors import (
     AuthenticationError,
     InsufficientAnlasError,
     InvalidRequestError,

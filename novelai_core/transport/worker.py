@@ -20,8 +20,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from ..errors import CancelledError
 from .direct_send import DirectResponse
-from .errors import CancelledError
 
 CancelCheck = Callable[[], bool]
 POLL_SECONDS = 0.1

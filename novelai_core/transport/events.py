@@ -14,20 +14,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .converter.generation import BuiltRequest
-from .errors import DecodeError, StreamError
-from .http_errors import ErrorContext
-from .models.wire import StreamError as WireStreamError
-from .models.wire import StreamFinal, StreamIntermediate
-from .results import FinalImage, Preview, StreamEvent
-from .streaming import (
+from ..converter.generation import BuiltRequest
+from ..errors import DecodeError, StreamError
+from ..models.wire import StreamError as WireStreamError
+from ..models.wire import StreamFinal, StreamIntermediate
+from ..results import FinalImage, Preview, StreamEvent
+from .framing import (
     MsgpackStreamDecoder,
     SseStreamDecoder,
     StreamFormat,
     decoder_for,
     msgpack_available,
 )
-from .transport import (
+from .http_transport import (
     CancelCheck,
     StreamBroken,
     StreamResponse,
@@ -35,6 +34,7 @@ from .transport import (
     WaitCallback,
     body_kwargs,
 )
+from .status_errors import ErrorContext
 
 log = logging.getLogger("novelai_core.client")
 _MAYBE_CHARGED = "The generation may have been charged; it was not resent."

@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Final
 
-from .errors import DecodeError
+from ..errors import DecodeError
 
 ZIP_MAGIC: Final = b"PK\x03\x04"
 # Refuse archives that declare more than this in total: a body is a handful of PNGs.

@@ -24,9 +24,9 @@ from typing import Any
 import requests
 import urllib3.exceptions as u3
 
+from ..errors import DecodeError, NovelAIError
 from .direct_send import send_direct
-from .errors import DecodeError, NovelAIError
-from .http_errors import (
+from .status_errors import (
     ErrorContext,
     error_from_exception,
     error_from_response,
@@ -35,7 +35,7 @@ from .http_errors import (
     nothing_was_sent,
     parse_retry_after,
 )
-from .http_worker import CancelCheck, Worker, check_cancel, new_session, sleep_cancellable
+from .worker import CancelCheck, Worker, check_cancel, new_session, sleep_cancellable
 
 log = logging.getLogger("novelai_core.client")
 

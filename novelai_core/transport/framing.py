@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, Final, Literal
 
-from .errors import DecodeError
+from ..errors import DecodeError
 
 StreamFormat = Literal["msgpack", "sse"]
 
