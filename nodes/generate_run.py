@@ -18,7 +18,7 @@ def check_locally(request: Any) -> None:
     only after the spend guard. A stand-in encoding lets every other rule be checked first, so
     a mistake is reported before any network call.
     """
-    from ..novelai_core.vibe_encoding import validate_with_pending_vibes
+    from ..novelai_core.vibes.encoding import validate_with_pending_vibes
 
     validate_with_pending_vibes(request)
 
@@ -80,7 +80,7 @@ def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any
 def _encode_note(request: Any, client: Any) -> str:
     """Progress-text note on V4+ vibes the store lacks: they are encoded now, 2 Anlas each."""
     from ..novelai_core.contract.cost import VIBE_ENCODE_COST
-    from ..novelai_core.vibe_encoding import count_vibes_to_encode
+    from ..novelai_core.vibes.encoding import count_vibes_to_encode
 
     count = count_vibes_to_encode(request, client.vibe_store) if request.vibes else 0
     if not count:

@@ -18,7 +18,7 @@ NO_FILES: Final = "(no .naiv4vibe file in ComfyUI's input folder)"
 
 def _input_vibe_files() -> list[str]:
     """Vibe files in ComfyUI's input folder and its subfolders, as relative paths."""
-    from ..novelai_core.vibe_files import VIBE_FILE_SUFFIXES
+    from ..novelai_core.vibes.file_format import VIBE_FILE_SUFFIXES
 
     try:
         folder = Path(folder_paths().get_input_directory())
@@ -100,7 +100,7 @@ class NovelAIVibeFile:
         vibes: tuple[Any, ...] | None = None,
         unique_id: Any = None,
     ) -> tuple[tuple[Any, ...]]:
-        from ..novelai_core.vibe_files import load_vibe_file, seed_store, to_vibe
+        from ..novelai_core.vibes.file_format import load_vibe_file, seed_store, to_vibe
 
         store = shared_store()
         loaded = []
@@ -181,7 +181,7 @@ class NovelAIExportVibe:
 
 
 def _to_encode(vibe: Any, model: str, store: Any) -> bool:
-    from ..novelai_core.vibe_encoding import vibe_png
+    from ..novelai_core.vibes.encoding import vibe_png
 
     if vibe.encoding is not None and vibe.encoding_model == model:
         return False
@@ -207,8 +207,8 @@ def _check_exportable(vibes: tuple[Any, ...], model: str, store: Any, guard: str
 
 
 def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any], int]:
-    from ..novelai_core.vibe_encoding import vibe_png
-    from ..novelai_core.vibe_export import export_vibe
+    from ..novelai_core.vibes.encoding import vibe_png
+    from ..novelai_core.vibes.export import export_vibe
     from .session import get_client
 
     client = get_client()
@@ -244,8 +244,8 @@ def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any
 
 
 def _write(docs: list[Any], filename_prefix: str) -> Path:
-    from ..novelai_core.vibe_export import build_bundle
-    from ..novelai_core.vibe_files import BUNDLE_SUFFIX, VIBE_SUFFIX
+    from ..novelai_core.vibes.export import build_bundle
+    from ..novelai_core.vibes.file_format import BUNDLE_SUFFIX, VIBE_SUFFIX
 
     paths = folder_paths()
     folder, name, counter, _subfolder, _ = paths.get_save_image_path(

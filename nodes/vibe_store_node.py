@@ -38,7 +38,7 @@ def shared_store() -> Any:
     Every generation asks, so the answer is remembered per ComfyUI user folder and the
     environment variables the location depends on; a change to either finds the new folder.
     """
-    from ..novelai_core.vibe_store import LOCATION_ENV, open_store
+    from ..novelai_core.vibes.store import LOCATION_ENV, open_store
 
     user_dir = comfy_user_directory()
     key = (user_dir, *(os.environ.get(name) for name in LOCATION_ENV))
@@ -70,7 +70,7 @@ def encoded_vibe_models() -> tuple[str, ...]:
 def vibe_status(vibe: Any, store: Any) -> str:
     """Which models have this vibe's encoding (free) and which will pay 2 Anlas to encode it."""
     from ..novelai_core.contract.cost import VIBE_ENCODE_COST
-    from ..novelai_core.vibe_encoding import vibe_png
+    from ..novelai_core.vibes.encoding import vibe_png
 
     info = vibe.information_extracted
     own = vibe.encoding_model if vibe.encoding is not None else None

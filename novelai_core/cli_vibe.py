@@ -16,7 +16,7 @@ from typing import Any
 from .cli_commands import EXIT_OK, _guarded
 from .contract.capabilities import DEFAULT_MODEL
 from .contract.cost import VIBE_ENCODE_COST
-from .vibe_store import DiskVibeStore, open_store
+from .vibes.store import DiskVibeStore, open_store
 
 _BASE_URL_HELP = "image host (default $NAI_IMAGE_BASE_URL or NovelAI)"
 
@@ -97,7 +97,7 @@ class _LazyEncoder:
 @_guarded
 def run_encode(args: argparse.Namespace) -> int:
     """Encode IMAGE for --model (from the store when it has it); print what happened."""
-    from .vibe_export import ensure_encoding  # noqa: PLC0415
+    from .vibes.export import ensure_encoding  # noqa: PLC0415
 
     image = _validated_image(args)
     store = _store(args)
@@ -121,7 +121,7 @@ def run_encode(args: argparse.Namespace) -> int:
 @_guarded
 def run_export(args: argparse.Namespace) -> int:
     """Write a .naiv4vibe of IMAGE with the encoding for --model (+ other stored ones)."""
-    from .vibe_export import export_vibe  # noqa: PLC0415
+    from .vibes.export import export_vibe  # noqa: PLC0415
 
     image = _validated_image(args)
     store = _store(args)
@@ -177,7 +177,7 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
 @_guarded
 def run_import(args: argparse.Namespace) -> int:
     """Summarise FILE (models and information extracted per vibe); store its encodings."""
-    from .vibe_files import BUNDLE_IDENTIFIER, load_vibe_file, seed_store  # noqa: PLC0415
+    from .vibes.file_format import BUNDLE_IDENTIFIER, load_vibe_file, seed_store  # noqa: PLC0415
 
     vibes = load_vibe_file(args.file)
     stored = 0

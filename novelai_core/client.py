@@ -24,7 +24,7 @@ from .results import FinalImage, GenerationResult, Preview, StreamEvent
 from .transport.events import EventStream, choose_stream_format
 from .transport.framing import StreamFormat, decoder_for
 from .transport.http_transport import CancelCheck, RetryPolicy, WaitCallback, body_kwargs
-from .vibe_encoding import (
+from .vibes.encoding import (
     VibeStore,
     count_vibes_to_encode,
     encode_missing_vibes,

@@ -27,7 +27,7 @@ from .transport.http_transport import (
     WaitCallback,
 )
 from .transport.status_errors import ErrorContext
-from .vibe_encoding import MemoryVibeStore, VibeStore
+from .vibes.encoding import MemoryVibeStore, VibeStore
 
 USER_AGENT = f"comfyui-novelai-nodes/{__version__} (+python-requests)"
 BALANCE_TIMEOUT = 10.0  # the balance in a 402 message is a courtesy: never wait long for it

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from novelai_core import vibe_store_entry
 from novelai_core.contract.constants import PATH_ENCODE_VIBE
 from novelai_core.models.user import Vibe
 from novelai_core.simulator import Simulator
-from novelai_core.vibe_encoding import MemoryVibeStore
+from novelai_core.vibes import store_entry as vibe_store_entry
+from novelai_core.vibes.encoding import MemoryVibeStore
 from tests.client_helpers import client_for, requests_to, small_request
 
 V45 = "nai-diffusion-4-5-full"
@@ -79,7 +79,7 @@ def test_the_memory_store_rounds_information_by_the_disk_stores_rule(
 
 
 def test_the_rounding_rule_comes_without_pillow() -> None:
-    code = "import sys, novelai_core.vibe_store_entry; print('PIL' in sys.modules)"
+    code = "import sys, novelai_core.vibes.store_entry; print('PIL' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True, text=True, check=True, timeout=60, cwd=ROOT,

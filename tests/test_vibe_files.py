@@ -16,9 +16,9 @@ from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE
 from novelai_core.errors import InputError
 from novelai_core.simulator import Simulator
 from novelai_core.simulator.vibe import read_encoding
-from novelai_core.vibe_export import build_bundle, build_vibe_file, export_vibe
-from novelai_core.vibe_files import load_vibe_file, parse_vibe_files, seed_store, to_vibe
-from novelai_core.vibe_store import DiskVibeStore
+from novelai_core.vibes.export import build_bundle, build_vibe_file, export_vibe
+from novelai_core.vibes.file_format import load_vibe_file, parse_vibe_files, seed_store, to_vibe
+from novelai_core.vibes.store import DiskVibeStore
 from tests.client_helpers import client_for, requests_to, small_request
 
 V45 = "nai-diffusion-4-5-full"

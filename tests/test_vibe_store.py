@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, PngImagePlugin
 
-from novelai_core.vibe_store import DiskVibeStore, default_store_dir, image_digest, open_store
+from novelai_core.vibes.store import DiskVibeStore, default_store_dir, image_digest, open_store
 
 V45 = "nai-diffusion-4-5-full"
 V4 = "nai-diffusion-4-full"

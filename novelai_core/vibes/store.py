@@ -36,8 +36,8 @@ from typing import Final
 
 from PIL import Image
 
-from .converter.images import ImageInput, to_pil
-from .vibe_store_entry import (
+from ..converter.images import ImageInput, to_pil
+from .store_entry import (
     ENTRY_SUFFIX,
     StoredVibe,
     describe_entry,

@@ -14,10 +14,10 @@ from typing import Any, Final
 
 from PIL import Image
 
-from .converter.images import ImageInput, b64, png_bytes, to_pil
-from .vibe_encoding import Encoder, stored_or_encoded, vibe_png
-from .vibe_files import BUNDLE_IDENTIFIER, DEFAULT_STRENGTH, VIBE_IDENTIFIER, key_for_model
-from .vibe_store import DiskVibeStore, round_information
+from ..converter.images import ImageInput, b64, png_bytes, to_pil
+from .encoding import Encoder, stored_or_encoded, vibe_png
+from .file_format import BUNDLE_IDENTIFIER, DEFAULT_STRENGTH, VIBE_IDENTIFIER, key_for_model
+from .store import DiskVibeStore, round_information
 
 __all__ = ["build_bundle", "build_vibe_file", "ensure_encoding", "export_vibe"]
 

@@ -13,12 +13,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final, Protocol
 
-from .contract.validation import effective_capability
-from .converter.generation import validate_request
-from .converter.images import ImageInput, png_bytes, to_pil
-from .errors import InputError
-from .models.user import GenerationRequest, Vibe
-from .vibe_store_entry import round_information
+from ..contract.validation import effective_capability
+from ..converter.generation import validate_request
+from ..converter.images import ImageInput, png_bytes, to_pil
+from ..errors import InputError
+from ..models.user import GenerationRequest, Vibe
+from .store_entry import round_information
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # (image PNG, model id, information_extracted) -> encoding bytes

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from .contract.capabilities import MODELS, UnknownModelError, get_capability
-from .errors import InputError
-from .models.user import Vibe
-from .vibe_store import DiskVibeStore, round_information
+from ..contract.capabilities import MODELS, UnknownModelError, get_capability
+from ..errors import InputError
+from ..models.user import Vibe
+from .store import DiskVibeStore, round_information
 
 __all__ = [
     "BUNDLE_IDENTIFIER",
