@@ -112,7 +112,7 @@ def outputs(result: Any, seed: int, *, alpha: bool = True) -> tuple[Any, Any, in
 
 
 def _comment(image: Any) -> str:
-    from ..novelai_core.metadata import read_text_chunks
+    from ..novelai_core.metadata.reader import read_text_chunks
 
     data = getattr(image, "png", None)
     if not isinstance(data, bytes | bytearray):

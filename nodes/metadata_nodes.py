@@ -125,8 +125,8 @@ class NovelAILoadPNG:
 
     def load(self, *, image: str) -> tuple[Any, ...]:
         from ..novelai_core.errors import InputError
-        from ..novelai_core.metadata import read_metadata
-        from ..novelai_core.metadata_params import generation_parameters
+        from ..novelai_core.metadata.params import generation_parameters
+        from ..novelai_core.metadata.reader import read_metadata
         from . import comfy_compat, originals
         from .tensors import decode_image, images_to_tensors
 
@@ -237,7 +237,7 @@ class NovelAISavePNG:
         extra_pnginfo: Any = None,
         unique_id: Any = None,
     ) -> dict[str, Any]:
-        from ..novelai_core.metadata import add_text_chunks
+        from ..novelai_core.metadata.reader import add_text_chunks
         from . import comfy_compat, originals
         from .tensors import tensor_to_pil
 

@@ -73,8 +73,8 @@ def _print(text: str) -> None:
 
 def run_metadata(args: argparse.Namespace) -> int:
     """Print {origin, parameters, comment, chunks} of a NovelAI PNG."""
-    from .metadata import read_metadata  # noqa: PLC0415 - keep `--help` fast
-    from .metadata_params import generation_parameters  # noqa: PLC0415
+    from .metadata.params import generation_parameters  # noqa: PLC0415
+    from .metadata.reader import read_metadata  # noqa: PLC0415 - keep `--help` fast
 
     meta = read_metadata(args.png.read_bytes())
     if meta is None:

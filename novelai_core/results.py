@@ -13,7 +13,7 @@ from .contract.cost import CostEstimate
 if TYPE_CHECKING:  # PIL and the metadata reader are imported on first use: import time matters
     from PIL import Image
 
-    from .metadata import NovelAIMetadata
+    from .metadata.reader import NovelAIMetadata
     from .models.user import GenerationRequest
     from .models.wire import SubscriptionResponse
 
@@ -58,7 +58,7 @@ class GeneratedImage:
     @cached_property
     def metadata(self) -> NovelAIMetadata | None:
         """NovelAI's parameters from the PNG text chunks (or stealth alpha); None if absent."""
-        from .metadata import read_metadata  # noqa: PLC0415
+        from .metadata.reader import read_metadata  # noqa: PLC0415
 
         return read_metadata(self.png)
 

@@ -18,7 +18,7 @@ from novelai_core.cli_commands import (
     add_generate_options,
     run_generate,
 )
-from novelai_core.metadata import read_text_chunks
+from novelai_core.metadata.reader import read_text_chunks
 from novelai_core.simulator import Simulator
 from tests.conftest import SIM_TOKEN
 

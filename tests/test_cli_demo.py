@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from novelai_core.metadata import read_metadata
+from novelai_core.metadata.reader import read_metadata
 from novelai_core.simulator import Simulator
 
 REPO = Path(__file__).resolve().parents[1]

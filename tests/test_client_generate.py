@@ -9,7 +9,7 @@ from PIL import Image
 
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE, PATH_SUBSCRIPTION
 from novelai_core.errors import InputError
-from novelai_core.metadata import read_text_chunks
+from novelai_core.metadata.reader import read_text_chunks
 from novelai_core.models.user import Character, Img2ImgSource, InpaintSource, Vibe
 from novelai_core.simulator import Simulator
 from tests.client_helpers import V5, client_for, requests_to, small_request

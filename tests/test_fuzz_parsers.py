@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from novelai_core.errors import DecodeError, StreamError
-from novelai_core.metadata import NovelAIMetadata, add_text_chunks, read_metadata
+from novelai_core.metadata.reader import NovelAIMetadata, add_text_chunks, read_metadata
 from novelai_core.results import FinalImage, GeneratedImage, Preview
 from novelai_core.transport.archive import build_zip, read_zip
 from novelai_core.transport.events import read_events

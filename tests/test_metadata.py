@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from novelai_core.errors import DecodeError
-from novelai_core.metadata import (
+from novelai_core.metadata.reader import (
     PNG_SIGNATURE,
     STEALTH_MAGIC,
     NovelAIMetadata,

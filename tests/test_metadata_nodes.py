@@ -15,8 +15,8 @@ from PIL import Image
 
 from novelai_core.client import NovelAIClient
 from novelai_core.contract.constants import PATH_GENERATE, PATH_GENERATE_STREAM
-from novelai_core.metadata import read_metadata, read_stealth, read_text_chunks
-from novelai_core.metadata_params import generation_parameters
+from novelai_core.metadata.params import generation_parameters
+from novelai_core.metadata.reader import read_metadata, read_stealth, read_text_chunks
 from novelai_core.models.user import Character, GenerationRequest, GenerationSettings, Prompt
 from tests.comfy_harness import comfy_runtime, pack_module
 from tests.conftest import SIM_TOKEN

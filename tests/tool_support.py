@@ -15,7 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from novelai_core.metadata import add_text_chunks, embed_stealth
+from novelai_core.metadata.reader import add_text_chunks, embed_stealth
 from tests.conftest import SIM_TOKEN
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ..converter.images import quantize_mask
-from ..metadata import add_text_chunks, embed_stealth
+from ..metadata.reader import add_text_chunks, embed_stealth
 from .validation import GenPlan
 
 Array = np.ndarray[Any, Any]

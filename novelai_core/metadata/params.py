@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .contract.capabilities import GENERATION_MODELS, MODELS, ModelCapability
-from .metadata import NovelAIMetadata
+from ..contract.capabilities import GENERATION_MODELS, MODELS, ModelCapability
+from .reader import NovelAIMetadata
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from PIL import Image
 
-from .errors import DecodeError
+from ..errors import DecodeError
 
 PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 STEALTH_MAGIC: Final = b"stealth_pngcomp"
