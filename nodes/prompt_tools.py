@@ -57,7 +57,7 @@ class NovelAIConvertWeights:
 
     def convert(self, *, text: str, model: str, direction: str) -> tuple[str]:
         from ..novelai_core.errors import InputError
-        from ..novelai_core.prompt_tools import convert_for_model
+        from ..novelai_core.prompts.conversion import convert_for_model
 
         if direction not in DIRECTIONS:
             raise InputError(f"direction: {direction!r} is not offered")
@@ -102,7 +102,7 @@ class NovelAITokenCount:
     def count(
         self, *, text: str, model: str, characters: tuple[Any, ...] | None = None
     ) -> dict[str, Any]:
-        from ..novelai_core.tokens import count_prompt_tokens
+        from ..novelai_core.prompts.tokens import count_prompt_tokens
 
         texts = [text, *(c.prompt for c in characters or () if getattr(c, "enabled", True))]
         result = count_prompt_tokens(texts, model, roots=comfy_tokenizer_roots())

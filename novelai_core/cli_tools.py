@@ -156,14 +156,14 @@ def run_upscale(args: argparse.Namespace) -> int:
 
 
 def run_prompt_convert(args: argparse.Namespace) -> int:
-    from .prompt_tools import convert_for_model  # noqa: PLC0415
+    from .prompts.conversion import convert_for_model  # noqa: PLC0415
 
     _print(convert_for_model(args.text, args.model, to=args.to))
     return EXIT_OK
 
 
 def run_prompt_tokens(args: argparse.Namespace) -> int:
-    from .tokens import count_prompt_tokens  # noqa: PLC0415
+    from .prompts.tokens import count_prompt_tokens  # noqa: PLC0415
 
     _print(count_prompt_tokens(args.text, args.model, roots=args.tokenizer_dir).label)
     return EXIT_OK

@@ -12,8 +12,8 @@ import pytest
 from novelai_core.contract.capabilities import get_capability
 from novelai_core.contract.constants import PATH_SUGGEST_TAGS
 from novelai_core.errors import InputError
-from novelai_core.prompt_tools import convert_for_model
-from novelai_core.tokens import count_prompt_tokens, estimate_tokens, find_tokenizer_dir
+from novelai_core.prompts.conversion import convert_for_model
+from novelai_core.prompts.tokens import count_prompt_tokens, estimate_tokens, find_tokenizer_dir
 from tests.comfy_harness import pack_module
 from tests.tool_support import point_nodes_at
 

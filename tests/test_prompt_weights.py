@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from novelai_core.prompt_weights import (
+from novelai_core.prompts.weights import (
     a1111_to_novelai,
     novelai_to_a1111,
     parse_a1111,

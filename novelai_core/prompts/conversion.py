@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from .contract.capabilities import UnknownModelError, get_capability
-from .errors import InputError
-from .prompt_weights import a1111_to_novelai, novelai_to_a1111
+from ..contract.capabilities import UnknownModelError, get_capability
+from ..errors import InputError
+from .weights import a1111_to_novelai, novelai_to_a1111
 
 Direction = Literal["novelai", "a1111"]
 DIRECTIONS: Final[tuple[Direction, ...]] = ("novelai", "a1111")

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .contract.capabilities import UnknownModelError, get_capability
-from .errors import InputError
-from .prompt_weights import strip_weights
+from ..contract.capabilities import UnknownModelError, get_capability
+from ..errors import InputError
+from .weights import strip_weights
 
 Counter = Callable[[str], int]
 
