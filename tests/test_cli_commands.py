@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from novelai_core.cli import add_generate_arguments, main
-from novelai_core.cli_commands import (
+from novelai_core.cli.commands import (
     EXIT_FAILURE,
     EXIT_INPUT,
     EXIT_OK,
@@ -18,6 +17,7 @@ from novelai_core.cli_commands import (
     add_generate_options,
     run_generate,
 )
+from novelai_core.cli.parser import add_generate_arguments, main
 from novelai_core.metadata.reader import read_text_chunks
 from novelai_core.simulator import Simulator
 from tests.conftest import SIM_TOKEN

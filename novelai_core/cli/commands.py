@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
-from .contract.validation import effective_capability, resolved_steps
-from .converter.generation import validate_request
-from .errors import InputError, NovelAIError, SpendLimitError
-from .results import GenerationResult, Preview, StepCounter
+from ..contract.validation import effective_capability, resolved_steps
+from ..converter.generation import validate_request
+from ..errors import InputError, NovelAIError, SpendLimitError
+from ..results import GenerationResult, Preview, StepCounter
 
 if TYPE_CHECKING:
-    from .client import NovelAIClient
-    from .models.user import GenerationRequest
+    from ..client import NovelAIClient
+    from ..models.user import GenerationRequest
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -152,8 +152,8 @@ def write_images(result: GenerationResult, out_dir: Path, prefix: str | None = N
 @_guarded
 def run_generate(args: argparse.Namespace) -> int:
     """Send the request built from the ``generate`` options; print one path per image."""
-    from .cli import build_request_from_args  # noqa: PLC0415 - cli imports this module
-    from .client import NovelAIClient  # noqa: PLC0415 - keep `--help` fast
+    from ..client import NovelAIClient  # noqa: PLC0415 - keep `--help` fast
+    from .parser import build_request_from_args  # noqa: PLC0415 - cli imports this module
 
     request = build_request_from_args(args)
     validate_request(request)  # bad input fails before the account lookup
@@ -193,7 +193,7 @@ def _check_estimate(client: NovelAIClient, request: GenerationRequest, limit: in
 @_guarded
 def run_balance(args: argparse.Namespace) -> int:
     """Print the tier and the Anlas balance (and which token was used, masked)."""
-    from .client import NovelAIClient  # noqa: PLC0415
+    from ..client import NovelAIClient  # noqa: PLC0415
 
     with NovelAIClient(base_url=getattr(args, "base_url", None)) as client:
         info = client.subscription()
@@ -208,8 +208,8 @@ def run_balance(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _demo_client() -> Iterator[Any]:
-    from .client import NovelAIClient  # noqa: PLC0415
-    from .simulator import run_simulator  # noqa: PLC0415
+    from ..client import NovelAIClient  # noqa: PLC0415
+    from ..simulator import run_simulator  # noqa: PLC0415
 
     with (
         run_simulator(token=DEMO_TOKEN, anlas=10_000, tier=3) as sim,
@@ -220,7 +220,7 @@ def _demo_client() -> Iterator[Any]:
 
 def _demo_requests(source: bytes | None) -> list[tuple[str, GenerationRequest]]:
     """The demo's requests; ``source`` (the first image) feeds the img2img ones."""
-    from .models.user import (  # noqa: PLC0415
+    from ..models.user import (  # noqa: PLC0415
         Character,
         GenerationRequest,
         GenerationSettings,

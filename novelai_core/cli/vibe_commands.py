@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_commands import EXIT_OK, _guarded
-from .contract.capabilities import DEFAULT_MODEL
-from .contract.cost import VIBE_ENCODE_COST
-from .vibes.store import DiskVibeStore, open_store
+from ..contract.capabilities import DEFAULT_MODEL
+from ..contract.cost import VIBE_ENCODE_COST
+from ..vibes.store import DiskVibeStore, open_store
+from .commands import EXIT_OK, _guarded
 
 _BASE_URL_HELP = "image host (default $NAI_IMAGE_BASE_URL or NovelAI)"
 
@@ -87,7 +87,7 @@ class _LazyEncoder:
         self.calls = 0
 
     def __call__(self, png: bytes, model: str, information_extracted: float) -> bytes:
-        from .client import NovelAIClient  # noqa: PLC0415 - cached runs need no HTTP stack
+        from ..client import NovelAIClient  # noqa: PLC0415 - cached runs need no HTTP stack
 
         self.calls += 1
         with NovelAIClient(base_url=self.base_url) as client:
@@ -97,7 +97,7 @@ class _LazyEncoder:
 @_guarded
 def run_encode(args: argparse.Namespace) -> int:
     """Encode IMAGE for --model (from the store when it has it); print what happened."""
-    from .vibes.export import ensure_encoding  # noqa: PLC0415
+    from ..vibes.export import ensure_encoding  # noqa: PLC0415
 
     image = _validated_image(args)
     store = _store(args)
@@ -121,7 +121,7 @@ def run_encode(args: argparse.Namespace) -> int:
 @_guarded
 def run_export(args: argparse.Namespace) -> int:
     """Write a .naiv4vibe of IMAGE with the encoding for --model (+ other stored ones)."""
-    from .vibes.export import export_vibe  # noqa: PLC0415
+    from ..vibes.export import export_vibe  # noqa: PLC0415
 
     image = _validated_image(args)
     store = _store(args)
@@ -155,8 +155,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 def _validated_image(args: argparse.Namespace) -> bytes:
     """The image's bytes once the encode request they make is valid (model, range, image)."""
-    from .converter.tool_bodies import build_encode_vibe_request  # noqa: PLC0415
-    from .errors import InputError  # noqa: PLC0415
+    from ..converter.tool_bodies import build_encode_vibe_request  # noqa: PLC0415
+    from ..errors import InputError  # noqa: PLC0415
 
     image: bytes = args.image.read_bytes()
     build_encode_vibe_request(
@@ -177,7 +177,7 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
 @_guarded
 def run_import(args: argparse.Namespace) -> int:
     """Summarise FILE (models and information extracted per vibe); store its encodings."""
-    from .vibes.file_format import BUNDLE_IDENTIFIER, load_vibe_file, seed_store  # noqa: PLC0415
+    from ..vibes.file_format import BUNDLE_IDENTIFIER, load_vibe_file, seed_store  # noqa: PLC0415
 
     vibes = load_vibe_file(args.file)
     stored = 0

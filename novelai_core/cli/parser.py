@@ -16,14 +16,11 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from . import __version__
-from .cli_commands import add_client_commands, add_generate_options, one_line, run_generate
-from .cli_tools import add_tool_commands
-from .cli_vibe import add_vibe_commands
-from .contract.capabilities import DEFAULT_MODEL
-from .converter.generation import build_generate_request, estimate_cost, resolve_seed
-from .errors import InputError, NovelAIError
-from .models.user import (
+from .. import __version__
+from ..contract.capabilities import DEFAULT_MODEL
+from ..converter.generation import build_generate_request, estimate_cost, resolve_seed
+from ..errors import InputError, NovelAIError
+from ..models.user import (
     Character,
     GenerationRequest,
     GenerationSettings,
@@ -32,6 +29,9 @@ from .models.user import (
     Position,
     Prompt,
 )
+from .commands import add_client_commands, add_generate_options, one_line, run_generate
+from .tool_commands import add_tool_commands
+from .vibe_commands import add_vibe_commands
 
 EXIT_INPUT = 2  # invalid input, like argparse's own usage errors
 EXIT_FAILURE = 1  # anything else the SDK reports (network, server, decode...)

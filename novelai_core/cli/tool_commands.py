@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_commands import EXIT_OK, _guarded, write_images
-from .contract.capabilities import DEFAULT_MODEL
-from .contract.constants import AUGMENT_TOOLS, EMOTIONS
-from .errors import InputError, SpendLimitError
+from ..contract.capabilities import DEFAULT_MODEL
+from ..contract.constants import AUGMENT_TOOLS, EMOTIONS
+from ..errors import InputError, SpendLimitError
+from .commands import EXIT_OK, _guarded, write_images
 
 _BASE_URL_HELP = "image host (default $NAI_IMAGE_BASE_URL or NovelAI)"
 
@@ -73,8 +73,8 @@ def _print(text: str) -> None:
 
 def run_metadata(args: argparse.Namespace) -> int:
     """Print {origin, parameters, comment, chunks} of a NovelAI PNG."""
-    from .metadata.params import generation_parameters  # noqa: PLC0415
-    from .metadata.reader import read_metadata  # noqa: PLC0415 - keep `--help` fast
+    from ..metadata.params import generation_parameters  # noqa: PLC0415
+    from ..metadata.reader import read_metadata  # noqa: PLC0415 - keep `--help` fast
 
     meta = read_metadata(args.png.read_bytes())
     if meta is None:
@@ -115,9 +115,9 @@ def run_augment(args: argparse.Namespace) -> int:
     """Resize as the web app does, check --max-anlas, send, write the PNGs."""
     from PIL import Image  # noqa: PLC0415
 
-    from .client import NovelAIClient  # noqa: PLC0415
-    from .contract.cost import augment_cost  # noqa: PLC0415
-    from .contract.tool_sizes import director_size  # noqa: PLC0415
+    from ..client import NovelAIClient  # noqa: PLC0415
+    from ..contract.cost import augment_cost  # noqa: PLC0415
+    from ..contract.tool_sizes import director_size  # noqa: PLC0415
 
     image = _load_image(args.image)
     width, height = director_size(*image.size)
@@ -140,9 +140,9 @@ def run_augment(args: argparse.Namespace) -> int:
 
 def run_upscale(args: argparse.Namespace) -> int:
     """Check the source limit, check --max-anlas, send, write the 2x PNG."""
-    from .client import NovelAIClient  # noqa: PLC0415
-    from .contract.cost import upscale_cost  # noqa: PLC0415
-    from .contract.tool_sizes import check_upscale_source  # noqa: PLC0415
+    from ..client import NovelAIClient  # noqa: PLC0415
+    from ..contract.cost import upscale_cost  # noqa: PLC0415
+    from ..contract.tool_sizes import check_upscale_source  # noqa: PLC0415
 
     image = _load_image(args.image)
     check_upscale_source(*image.size)
@@ -156,14 +156,14 @@ def run_upscale(args: argparse.Namespace) -> int:
 
 
 def run_prompt_convert(args: argparse.Namespace) -> int:
-    from .prompts.conversion import convert_for_model  # noqa: PLC0415
+    from ..prompts.conversion import convert_for_model  # noqa: PLC0415
 
     _print(convert_for_model(args.text, args.model, to=args.to))
     return EXIT_OK
 
 
 def run_prompt_tokens(args: argparse.Namespace) -> int:
-    from .prompts.tokens import count_prompt_tokens  # noqa: PLC0415
+    from ..prompts.tokens import count_prompt_tokens  # noqa: PLC0415
 
     _print(count_prompt_tokens(args.text, args.model, roots=args.tokenizer_dir).label)
     return EXIT_OK

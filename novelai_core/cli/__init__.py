@@ -1,0 +1,1 @@
+"""novelai_core.cli."""
