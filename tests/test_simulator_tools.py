@@ -11,7 +11,7 @@ from simulator_support import V45, b64, body, png, session, unzip
 
 from novelai_core.contract.constants import AUGMENT_TOOLS
 from novelai_core.simulator import VIBE_MAGIC, Simulator
-from novelai_core.simulator.vibe import read_encoding
+from novelai_core.simulator.vibe_encodings import read_encoding
 
 
 def encode(sim: Simulator, model: str, info: float = 0.7) -> requests.Response:

@@ -15,7 +15,7 @@ from PIL import Image
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE
 from novelai_core.errors import InputError
 from novelai_core.simulator import Simulator
-from novelai_core.simulator.vibe import read_encoding
+from novelai_core.simulator.vibe_encodings import read_encoding
 from novelai_core.vibes.export import build_bundle, build_vibe_file, export_vibe
 from novelai_core.vibes.file_format import load_vibe_file, parse_vibe_files, seed_store, to_vibe
 from novelai_core.vibes.store import DiskVibeStore

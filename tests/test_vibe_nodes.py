@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE_STREAM
-from novelai_core.simulator.vibe import read_encoding
+from novelai_core.simulator.vibe_encodings import read_encoding
 from tests.comfy_harness import comfy_runtime, load_pack, pack_module
 from tests.conftest import SIM_TOKEN
 from tests.test_nodes_generate import _generate

@@ -16,7 +16,7 @@ from .faults import FAULT_NAMES
 from .ledger import token_key
 from .server import SimServer
 from .state import SimState
-from .vibe import VIBE_MAGIC
+from .vibe_encodings import VIBE_MAGIC
 
 __all__ = ["FAULT_NAMES", "VIBE_MAGIC", "Simulator", "run_simulator"]
 

@@ -9,8 +9,8 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
-from .errors import SimError, validation_error
 from .faults import BODY_FAULTS, ActiveFault
+from .refusals import SimError, validation_error
 from .state import SimState, describe_bytes, elide
 
 ZIP_HEADERS = {

@@ -16,12 +16,12 @@ from ..transport.framing import (
     encode_sse_event,
 )
 from .context import ZIP_HEADERS, RequestContext, Response, json_response
-from .errors import SimError, internal_error, validation_error
 from .faults import MISSING_LAST_IMAGE, STREAM_ERROR_EVENT, STREAM_NO_FINAL
 from .ledger import generation_price
+from .refusals import SimError, internal_error, validation_error
 from .render import encode_image, preview_base, preview_jpeg, render_sample
-from .validation import GenPlan, decode_b64, get_model, number, open_image, plan_generation
-from .vibe import make_encoding
+from .request_checks import GenPlan, decode_b64, get_model, number, open_image, plan_generation
+from .vibe_encodings import make_encoding
 
 STREAM_MODES: Final = ("msgpack", "sse")
 _SUBSCRIPTION_DAYS: Final = 30

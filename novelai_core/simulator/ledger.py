@@ -9,8 +9,8 @@ from typing import Final
 
 from ..contract.constants import OPUS_TIER
 from ..contract.cost import MAX_PER_IMAGE, generation_cost
-from .errors import SimError, validation_error
-from .validation import GenPlan
+from .refusals import SimError, validation_error
+from .request_checks import GenPlan
 
 ANONYMOUS: Final = "anonymous"
 # Opus V5 images are free until the month's allowance is used up; each free image uses this

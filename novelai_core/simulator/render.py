@@ -13,7 +13,7 @@ from PIL import Image
 
 from ..converter.images import quantize_mask
 from ..metadata.reader import add_text_chunks, embed_stealth
-from .validation import GenPlan
+from .request_checks import GenPlan
 
 Array = np.ndarray[Any, Any]
 PREVIEW_SIDE: Final = 256

@@ -20,9 +20,9 @@ from ..contract.constants import (
     PATH_SUGGEST_TAGS,
     PATH_UPSCALE,
 )
-from . import endpoints, tools
+from . import endpoints
+from . import tool_endpoints as tools
 from .context import RequestContext, Response, Route, error_response, json_response
-from .errors import SimError
 from .faults import (
     CLOUDFLARE_429,
     CONCURRENT_429,
@@ -39,6 +39,7 @@ from .faults import (
     UnknownFaultError,
     check_fault_name,
 )
+from .refusals import SimError
 from .state import CONCURRENT_MESSAGE, SimState
 
 MAX_BODY: Final = 64 << 20

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
-from .errors import SimError
 from .faults import FaultBook
 from .ledger import ANONYMOUS, Ledger, token_key
+from .refusals import SimError
 
 RECENT_LIMIT: Final = 50
 _B64: Final = re.compile(r"^[A-Za-z0-9+/=\s]+$")

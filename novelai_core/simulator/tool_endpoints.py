@@ -19,9 +19,9 @@ from ..contract.constants import (
 from ..contract.cost import augment_cost, upscale_cost
 from ..transport.archive import build_zip
 from .context import ZIP_HEADERS, RequestContext, Response, json_response
-from .errors import validation_error
+from .refusals import validation_error
 from .render import encode_png
-from .validation import decode_b64, get_model, integer, open_image
+from .request_checks import decode_b64, get_model, integer, open_image
 
 _PROMPT_TOOLS: Final = ("colorize", "emotion")
 _TOOL_CHUNKS: Final = {"Software": "NovelAI", "Source": "NovelAI Director Tools (simulator)"}

@@ -21,8 +21,8 @@ from ..contract.constants import (
     SIZE_STEP,
     max_samples_for_area,
 )
-from .errors import SimError, internal_error, validation_error
-from .vibe import read_encoding
+from .refusals import SimError, internal_error, validation_error
+from .vibe_encodings import read_encoding
 
 ACTIONS: Final = ("generate", "img2img", "infill")
 REQUEST_TYPES: Final = {
