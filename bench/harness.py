@@ -75,7 +75,7 @@ class Bench:
 
     def reset_client(self) -> None:
         """Drop the pack's shared client, so the next run opens its connection afresh."""
-        session = self.pack_module("nodes.session")
+        session = self.pack_module("nodes.runtime.session")
         with session._lock:
             if session._cached is not None:
                 session._cached[1].close()

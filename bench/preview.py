@@ -26,7 +26,7 @@ def _stamped(bench: Bench) -> Iterator[tuple[Stamps, Stamps]]:
     emitted: Stamps = {}
     shown: Stamps = {}
     original_events = endpoints._stream_events
-    progress_class = bench.pack_module("nodes.progress").GenerationProgress
+    progress_class = bench.pack_module("nodes.runtime.progress").GenerationProgress
     original_preview = progress_class.on_preview
 
     def events(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:

@@ -15,10 +15,10 @@ from .director import (
 from .generate import NovelAIGenerate
 from .metadata_nodes import NovelAILoadPNG, NovelAISavePNG
 from .prompt import NovelAIPrompt
-from .prompt_tools import NovelAIConvertWeights, NovelAITokenCount
 from .reference import NovelAICharacterReference
 from .source import NovelAIImg2Img, NovelAIInpaint
 from .tags import NovelAISuggestTags
+from .text_tools import NovelAIConvertWeights, NovelAITokenCount
 from .upscale import NovelAIEnhance, NovelAIUpscale
 from .vibe import NovelAIVibe
 from .vibe_files import NovelAIExportVibe, NovelAIVibeFile

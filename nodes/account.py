@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import types as t
+from .runtime import schema as t
 
 
 def account_text(client: Any) -> str:
@@ -67,7 +67,7 @@ class NovelAIAccount:
         return time.time()
 
     def show(self) -> dict[str, Any]:
-        from .session import get_client
+        from .runtime.session import get_client
 
         text = account_text(get_client())
         return {"ui": {"text": [text]}, "result": (text,)}

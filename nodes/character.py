@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..novelai_core.contract.constants import GRID_CELLS
-from . import types as t
+from .runtime import schema as t
 
 AI_CHOICE = "AI's choice"
 CUSTOM_XY = "custom x/y"

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any, ClassVar, Final
 
 from ..novelai_core.contract.constants import EMOTIONS
-from . import types as t
-from . import widgets
+from .runtime import schema as t
+from .runtime import widgets
 
 CATEGORY_DIRECTOR: Final = "NovelAI/director tools"
 DEFRY_MAX: Final = 5
@@ -28,9 +28,9 @@ def augment(tool: str, image: Any, guard: str, unique_id: Any, **options: Any) -
     """Send the first image of ``image`` to one Director tool; the images and their masks."""
     from ..novelai_core.contract.cost import augment_cost
     from ..novelai_core.contract.tool_sizes import director_size
-    from .comfy_compat import node_id
-    from .tensors import images_to_tensors
-    from .tool_run import first_image, run_paid_tool
+    from .runtime.comfy_compat import node_id
+    from .runtime.tensors import images_to_tensors
+    from .runtime.tool_run import first_image, run_paid_tool
 
     source = first_image(image)
     width, height = director_size(*source.size)

@@ -18,9 +18,9 @@ from ..novelai_core.contract.constants import (
     SIZE_PRESETS,
     SIZE_STEP,
 )
-from . import comfy_compat, widgets
-from . import types as t
-from .generate_run import run_generation
+from .runtime import comfy_compat, widgets
+from .runtime import schema as t
+from .runtime.generate_run import run_generation
 
 CUSTOM_SIZE: Final = "Custom"
 SIZE_OPTIONS: Final = (*SIZE_PRESETS, CUSTOM_SIZE)

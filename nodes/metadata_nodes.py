@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
-from . import types as t
+from .runtime import schema as t
 
 CATEGORY_IMAGE: Final = "NovelAI/image"
 NO_FILES: Final = "(no PNG in ComfyUI's input folder)"
@@ -127,8 +127,8 @@ class NovelAILoadPNG:
         from ..novelai_core.errors import InputError
         from ..novelai_core.metadata.params import generation_parameters
         from ..novelai_core.metadata.reader import read_metadata
-        from . import comfy_compat, originals
-        from .tensors import decode_image, images_to_tensors
+        from .runtime import comfy_compat, originals
+        from .runtime.tensors import decode_image, images_to_tensors
 
         data = _read_input(image)
         meta = read_metadata(data)
@@ -238,8 +238,8 @@ class NovelAISavePNG:
         unique_id: Any = None,
     ) -> dict[str, Any]:
         from ..novelai_core.metadata.reader import add_text_chunks
-        from . import comfy_compat, originals
-        from .tensors import tensor_to_pil
+        from .runtime import comfy_compat, originals
+        from .runtime.tensors import tensor_to_pil
 
         paths = folder_paths()
         height, width = int(images.shape[1]), int(images.shape[2])

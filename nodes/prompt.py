@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..novelai_core.contract.capabilities import MODELS
-from . import types as t
+from .runtime import schema as t
 
 
 def _preset_names(attribute: str) -> tuple[str, ...]:

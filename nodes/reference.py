@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..novelai_core.contract.constants import REFERENCE_MODES
-from . import types as t
-from .tensors import tensor_to_pil
+from .runtime import schema as t
+from .runtime.tensors import tensor_to_pil
 
 
 class NovelAICharacterReference:

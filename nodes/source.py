@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import types as t
-from .tensors import mask_to_pil, tensor_to_pil
+from .runtime import schema as t
+from .runtime.tensors import mask_to_pil, tensor_to_pil
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from . import types as t
-from . import widgets
+from .runtime import schema as t
+from .runtime import widgets
 
 LANGUAGES: Final = ("en", "jp")
 
@@ -39,8 +39,8 @@ class NovelAISuggestTags:
         }
 
     def suggest(self, *, prompt: str, model: str, language: str) -> dict[str, Any]:
-        from .progress import GenerationProgress
-        from .session import get_client
+        from .runtime.progress import GenerationProgress
+        from .runtime.session import get_client
 
         tags = get_client().suggest_tags(
             prompt, model=model, lang=language, cancel=GenerationProgress.cancelled

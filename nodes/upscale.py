@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ..novelai_core.contract.constants import ENHANCE_LEVELS
-from . import types as t
-from . import widgets
+from .runtime import schema as t
+from .runtime import widgets
 
 CATEGORY_UPSCALE: Final = "NovelAI/upscale"
 MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5}
@@ -47,9 +47,9 @@ class NovelAIUpscale:
     def upscale(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any]:
         from ..novelai_core.contract.cost import upscale_cost
         from ..novelai_core.contract.tool_sizes import check_upscale_source
-        from .comfy_compat import node_id
-        from .tensors import images_to_tensors
-        from .tool_run import first_image, run_paid_tool
+        from .runtime.comfy_compat import node_id
+        from .runtime.tensors import images_to_tensors
+        from .runtime.tool_run import first_image, run_paid_tool
 
         source = first_image(image)
         check_upscale_source(*source.size)  # before the tier lookup: nothing sent at all
@@ -137,11 +137,11 @@ class NovelAIEnhance:
     ) -> tuple[Any, Any, int, str]:
         from ..novelai_core.contract.tool_sizes import enhance_size
         from ..novelai_core.models.user import GenerationSettings, Img2ImgSource
-        from .comfy_compat import node_id
         from .generate import build_model, build_request
-        from .generate_run import run_generation
+        from .runtime.comfy_compat import node_id
+        from .runtime.generate_run import run_generation
+        from .runtime.tool_run import first_image
         from .source import fit_cover
-        from .tool_run import first_image
 
         if magnitude not in MAGNITUDES or level not in ENHANCE_LEVELS:
             from ..novelai_core.errors import InputError

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import comfy_compat
-from . import types as t
-from .tensors import tensor_to_pil
+from .runtime import comfy_compat
+from .runtime import schema as t
+from .runtime.tensors import tensor_to_pil
 
 
 class NovelAIVibe:

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
-from . import comfy_compat, spend_guard, widgets
-from . import types as t
 from .metadata_nodes import folder_paths
+from .runtime import comfy_compat, spend_guard, widgets
+from .runtime import schema as t
 from .vibe_store_node import encoded_vibe_models, shared_store, vibe_status
 
 NO_FILES: Final = "(no .naiv4vibe file in ComfyUI's input folder)"
@@ -209,7 +209,7 @@ def _check_exportable(vibes: tuple[Any, ...], model: str, store: Any, guard: str
 def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any], int]:
     from ..novelai_core.vibes.encoding import vibe_png
     from ..novelai_core.vibes.export import export_vibe
-    from .session import get_client
+    from .runtime.session import get_client
 
     client = get_client()
     encoded = 0

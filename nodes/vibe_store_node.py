@@ -11,8 +11,8 @@ import os
 import threading
 from typing import Any, Final
 
-from . import comfy_compat
-from . import types as t
+from .runtime import comfy_compat
+from .runtime import schema as t
 
 LIST: Final = "list"
 CLEAR: Final = "clear"

@@ -14,7 +14,7 @@ from tests.comfy_harness import load_pack, pack_module
 from tests.conftest import SIM_TOKEN
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
-session = pack_module("nodes.session")
+session = pack_module("nodes.runtime.session")
 errors = pack_module("novelai_core.errors")
 
 

@@ -25,7 +25,7 @@ from tests.tool_support import comfy_folders, gradient, novelai_png, point_nodes
 metadata_nodes = pack_module("nodes.metadata_nodes")
 generate_node = pack_module("nodes.generate")
 prompt_node = pack_module("nodes.prompt")
-originals = pack_module("nodes.originals")
+originals = pack_module("nodes.runtime.originals")
 errors = pack_module("novelai_core.errors")
 MODEL = "nai-diffusion-4-5-full"
 

@@ -13,9 +13,9 @@ from tests.comfy_harness import load_pack, pack_module
 
 PACK = load_pack()
 NODES = PACK.NODE_CLASS_MAPPINGS
-tensors = PACK.nodes.tensors
+tensors = PACK.nodes.runtime.tensors
 source_module = PACK.nodes.source
-spend_guard = PACK.nodes.spend_guard
+spend_guard = PACK.nodes.runtime.spend_guard
 
 
 def _run(node_id: str, **kwargs: Any) -> tuple[Any, ...]:

@@ -267,7 +267,7 @@ def test_cancel_during_a_slow_stream_stops_within_half_a_second(sim: Any) -> Non
 def test_cancel_outside_comfyui_raises_the_clients_cancelled_error(
     sim: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    progress = pack_module("nodes.progress").GenerationProgress
+    progress = pack_module("nodes.runtime.progress").GenerationProgress
     monkeypatch.setattr(progress, "cancelled", staticmethod(lambda: True))
     with pytest.raises(errors.CancelledError):
         _generate()
@@ -280,7 +280,7 @@ def test_a_429_wait_is_shown_as_progress_text(sim: Any, monkeypatch: pytest.Monk
         pack_module("novelai_core.transport.http_transport"),
     )
     fast = client.NovelAIClient(retry=transport.RetryPolicy(initial_delay=0.05))
-    monkeypatch.setattr(pack_module("nodes.session"), "get_client", lambda: fast)
+    monkeypatch.setattr(pack_module("nodes.runtime.session"), "get_client", lambda: fast)
     sim.set_fault("concurrent_429", count=1, path=PATH_GENERATE_STREAM)
     with comfy_runtime() as runtime:
         images, *_ = _generate()
@@ -329,10 +329,10 @@ def test_an_account_without_usage_shows_the_v5_allowance_as_not_reported() -> No
 def test_an_opaque_generation_gives_a_zero_mask_though_its_alpha_holds_the_metadata(
     sim: Any,
 ) -> None:
-    originals = pack_module("nodes.originals")
+    originals = pack_module("nodes.runtime.originals")
     with comfy_runtime():
         images, mask, _, _ = _generate(stream=False)
-    png = originals.lookup(pack_module("nodes.tensors").tensor_to_pil(images))
+    png = originals.lookup(pack_module("nodes.runtime.tensors").tensor_to_pil(images))
     alpha = Image.open(io.BytesIO(png)).getchannel("A")
     assert alpha.getextrema()[0] < 255  # the stealth metadata lives in the alpha's low bits
     assert mask.shape == images.shape[:3] and not mask.any()

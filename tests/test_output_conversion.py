@@ -11,8 +11,8 @@ from PIL import Image
 
 from tests.comfy_harness import pack_module
 
-tensors = pack_module("nodes.tensors")
-originals = pack_module("nodes.originals")
+tensors = pack_module("nodes.runtime.tensors")
+originals = pack_module("nodes.runtime.originals")
 
 
 def _noise(mode: str, size: tuple[int, int] = (24, 16)) -> Image.Image:

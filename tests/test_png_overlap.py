@@ -16,8 +16,8 @@ from PIL import Image, PngImagePlugin
 
 from tests.comfy_harness import pack_module
 
-tensors = pack_module("nodes.tensors")
-overlap = pack_module("nodes.png_overlap")
+tensors = pack_module("nodes.runtime.tensors")
+overlap = pack_module("nodes.runtime.png_overlap")
 DecodeError = pack_module("novelai_core.errors").DecodeError
 UNWRITTEN = 0x5A  # what the pixel buffer holds before the decoder writes a row
 

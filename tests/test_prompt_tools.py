@@ -17,7 +17,7 @@ from novelai_core.prompts.tokens import count_prompt_tokens, estimate_tokens, fi
 from tests.comfy_harness import pack_module
 from tests.tool_support import point_nodes_at
 
-prompt_tools = pack_module("nodes.prompt_tools")
+prompt_tools = pack_module("nodes.text_tools")
 tags = pack_module("nodes.tags")
 user = pack_module("novelai_core.models.user")
 V45, V3, V5 = "nai-diffusion-4-5-full", "nai-diffusion-3", "nai-diffusion-5-full"

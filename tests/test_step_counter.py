@@ -56,7 +56,7 @@ def test_the_cli_progress_lines_count_with_the_shared_counter() -> None:
 
 
 def test_the_nodes_progress_bar_counts_with_the_shared_counter() -> None:
-    progress = pack_module("nodes.progress").GenerationProgress(
+    progress = pack_module("nodes.runtime.progress").GenerationProgress(
         steps=3, samples=2, node_id=None, cost_text="0 Anlas"
     )
     assert isinstance(progress.counter, pack_module("novelai_core.results").StepCounter)

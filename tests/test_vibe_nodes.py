@@ -24,7 +24,7 @@ from tests.tool_support import comfy_folders
 PACK = load_pack()
 NODES = PACK.NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
-session = pack_module("nodes.session")
+session = pack_module("nodes.runtime.session")
 store_node = pack_module("nodes.vibe_store_node")
 V45 = "nai-diffusion-4-5-full"
 V45C = "nai-diffusion-4-5-curated"

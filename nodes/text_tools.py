@@ -11,8 +11,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any, Final
 
-from . import types as t
-from . import widgets
+from .runtime import schema as t
+from .runtime import widgets
 
 TO_NOVELAI: Final = "A1111/ComfyUI → NovelAI"
 TO_A1111: Final = "NovelAI → A1111/ComfyUI"

@@ -24,7 +24,7 @@ _tiers: weakref.WeakKeyDictionary[Any, tuple[float, int]] = weakref.WeakKeyDicti
 
 
 def _key() -> tuple[str, str, str]:
-    from ..novelai_core.auth import resolve_base_url, resolve_token
+    from ...novelai_core.auth import resolve_base_url, resolve_token
 
     resolved = resolve_token()
     # A digest, so the cache key never holds the token itself.
@@ -35,8 +35,8 @@ def _key() -> tuple[str, str, str]:
 def get_client() -> Any:
     """The shared ``NovelAIClient`` for the current token and base URL."""
     global _cached  # noqa: PLW0603 - a process-wide cache is the point
-    from ..novelai_core.client import NovelAIClient
-    from .vibe_store_node import shared_store
+    from ...novelai_core.client import NovelAIClient
+    from ..vibe_store_node import shared_store
 
     key = _key()
     with _lock:

@@ -33,8 +33,8 @@ def check_spend(estimate: Any, guard: str, tier: int | None, *, what: str = GENE
 
     ``what`` names the caller's run (GENERATION, or ``tool_run(name)``) in the message.
     """
-    from ..novelai_core.contract.constants import TIER_NAMES
-    from ..novelai_core.errors import SpendLimitError
+    from ...novelai_core.contract.constants import TIER_NAMES
+    from ...novelai_core.errors import SpendLimitError
 
     if guard not in LIMITS:
         raise SpendLimitError(f"spend guard {guard!r} is not one of: {', '.join(OPTIONS)}")
@@ -60,7 +60,7 @@ def tool_run(name: str) -> str:
 
 def _cheaper_hint(what: str, tier: int | None, note: str) -> str:
     """How a generation gets cheaper; Opus' free image only where it applies (no note)."""
-    from ..novelai_core.contract.constants import OPUS_TIER
+    from ...novelai_core.contract.constants import OPUS_TIER
 
     if what != GENERATION:
         return ""

@@ -21,8 +21,8 @@ def run_paid_tool(
     *, what: str, cost: Callable[[int], int], guard: str, node_id: str | None, send: Send
 ) -> Any:
     """Check the spend guard for ``cost(tier)``, then ``send``; returns the client's result."""
-    from ..novelai_core.contract.cost import CostEstimate
-    from ..novelai_core.errors import CancelledError, DecodeError
+    from ...novelai_core.contract.cost import CostEstimate
+    from ...novelai_core.errors import CancelledError, DecodeError
     from .session import get_client
 
     client = get_client()

@@ -148,7 +148,7 @@ def _readable(read: Callable[[], Any], index: int) -> Any:
     try:
         return read()
     except (OSError, ValueError, SyntaxError) as exc:
-        from ..novelai_core.errors import DecodeError
+        from ...novelai_core.errors import DecodeError
 
         raise DecodeError(f"image {index} is in a form PIL cannot read: {exc}") from exc
 

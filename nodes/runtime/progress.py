@@ -20,7 +20,7 @@ class GenerationProgress:
     """
 
     def __init__(self, *, steps: int, samples: int, node_id: str | None, cost_text: str) -> None:
-        from ..novelai_core.results import StepCounter
+        from ...novelai_core.results import StepCounter
 
         self.counter = StepCounter(steps, samples)
         self.total = self.counter.total

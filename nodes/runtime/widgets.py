@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..novelai_core.contract.capabilities import (
+from ...novelai_core.contract.capabilities import (
     DEFAULT_MODEL,
     GENERATION_MODEL_IDS,
     get_capability,
 )
-from ..novelai_core.contract.constants import (
+from ...novelai_core.contract.constants import (
     K_EULER_ANCESTRAL,
     MAX_SCALE,
     MAX_SEED,
@@ -22,8 +22,8 @@ from ..novelai_core.contract.constants import (
     MIN_STEPS,
     SAMPLERS,
 )
+from . import schema as t
 from . import spend_guard as guard
-from . import types as t
 
 _DEFAULTS: Final = get_capability(DEFAULT_MODEL)
 

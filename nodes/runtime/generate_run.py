@@ -18,7 +18,7 @@ def check_locally(request: Any) -> None:
     only after the spend guard. A stand-in encoding lets every other rule be checked first, so
     a mistake is reported before any network call.
     """
-    from ..novelai_core.vibes.encoding import validate_with_pending_vibes
+    from ...novelai_core.vibes.encoding import validate_with_pending_vibes
 
     validate_with_pending_vibes(request)
 
@@ -27,7 +27,7 @@ def run_generation(
     request: Any, *, guard: str, stream: bool, node_id: str | None
 ) -> tuple[Any, Any, int, str]:
     """Everything after the request is built; returns the node's four outputs."""
-    from ..novelai_core.errors import CancelledError, NovelAIError
+    from ...novelai_core.errors import CancelledError, NovelAIError
     from .partial_images import save_partial
 
     check_locally(request)
@@ -44,8 +44,8 @@ def run_generation(
 
 def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any:
     """Tier → estimate → spend guard → generate, every wait cancellable by ComfyUI's Cancel."""
-    from ..novelai_core.contract.validation import effective_capability
-    from ..novelai_core.errors import CancelledError
+    from ...novelai_core.contract.validation import effective_capability
+    from ...novelai_core.errors import CancelledError
     from .session import account_tier, get_client
 
     cancelled = GenerationProgress.cancelled
@@ -79,8 +79,8 @@ def _send(request: Any, *, guard: str, stream: bool, node_id: str | None) -> Any
 
 def _encode_note(request: Any, client: Any) -> str:
     """Progress-text note on V4+ vibes the store lacks: they are encoded now, 2 Anlas each."""
-    from ..novelai_core.contract.cost import VIBE_ENCODE_COST
-    from ..novelai_core.vibes.encoding import count_vibes_to_encode
+    from ...novelai_core.contract.cost import VIBE_ENCODE_COST
+    from ...novelai_core.vibes.encoding import count_vibes_to_encode
 
     count = count_vibes_to_encode(request, client.vibe_store) if request.vibes else 0
     if not count:
@@ -95,7 +95,7 @@ def outputs(result: Any, seed: int, *, alpha: bool = True) -> tuple[Any, Any, in
     opaque NovelAI image it holds only the stealth metadata (alpha 254/255 in a few columns),
     which is not transparency.
     """
-    from ..novelai_core.errors import DecodeError
+    from ...novelai_core.errors import DecodeError
     from . import originals
     from .tensors import in_background, pngs_to_tensors
 
@@ -112,7 +112,7 @@ def outputs(result: Any, seed: int, *, alpha: bool = True) -> tuple[Any, Any, in
 
 
 def _comment(image: Any) -> str:
-    from ..novelai_core.metadata.reader import read_text_chunks
+    from ...novelai_core.metadata.reader import read_text_chunks
 
     data = getattr(image, "png", None)
     if not isinstance(data, bytes | bytearray):
