@@ -158,7 +158,8 @@ def test_a_subprocess_error_has_no_traceback() -> None:
 
 def test_importing_novelai_core_imports_neither_torch_nor_comfy() -> None:
     code = (
-        "import sys, novelai_core, novelai_core.converter.generation, novelai_core.cli.parser, novelai_core.converter.images;"
+        "import sys, novelai_core, novelai_core.converter.generation, novelai_core.cli.parser,"
+        " novelai_core.converter.images;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'comfy')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

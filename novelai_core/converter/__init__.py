@@ -1,1 +1,1 @@
-"""novelai_core.converter."""
+"""The pure converter: user models → the exact request bodies NovelAI takes (no I/O)."""

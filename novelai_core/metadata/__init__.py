@@ -1,1 +1,1 @@
-"""novelai_core.metadata."""
+"""NovelAI image metadata: where it is stored (PNG text, stealth alpha) and what it records."""

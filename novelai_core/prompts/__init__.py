@@ -1,1 +1,1 @@
-"""novelai_core.prompts."""
+"""Prompt text tools: weight syntax conversion and token counts."""

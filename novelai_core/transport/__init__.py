@@ -1,1 +1,2 @@
-"""novelai_core.transport."""
+"""HTTP: one keep-alive session, cancellable exchanges, bounded retries, statuses → typed errors,
+stream framing and events, ZIP archives."""
