@@ -4,27 +4,63 @@ Token: argument > $NAI_ACCESS_TOKEN > $NOVELAI_API_KEY > token file ($NAI_TOKEN_
 ~/.config/novelai/token; %APPDATA%\\novelai\\token on Windows) — see ``auth``. A missing token
 raises MissingTokenError at the first request that needs it, never at construction.
 Base URL: argument > $NAI_IMAGE_BASE_URL > https://image.novelai.net.
-
-Generation lives here; token, transport and account in ``client_base``, the one-call
-endpoints (encode-vibe, augment, upscale, suggest-tags) in ``client_tools``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
-from .client_base import USER_AGENT, attach_partial, check_count
-from .client_tools import ToolMethods
-from .contract.cost import CostEstimate
-from .converter.generation import BuiltRequest, build_generate_request, estimate_cost, resolve_seed
-from .errors import NovelAIError, SpendLimitError
+import requests
+
+from . import __version__
+from .auth import ResolvedToken, mask_token, resolve_base_url, resolve_token
+from .contract.constants import (
+    PATH_AUGMENT,
+    PATH_ENCODE_VIBE,
+    PATH_SUBSCRIPTION,
+    PATH_SUGGEST_TAGS,
+    PATH_UPSCALE,
+)
+from .contract.cost import VIBE_ENCODE_COST, CostEstimate, augment_cost, upscale_cost
+from .converter.generation import (
+    BuiltRequest,
+    build_augment_request,
+    build_encode_vibe_request,
+    build_generate_request,
+    build_upscale_request,
+    estimate_cost,
+    resolve_seed,
+)
+from .converter.images import ImageInput, image_size
+from .errors import DecodeError, NovelAIError, SpendLimitError
 from .models.user import GenerationRequest
-from .results import FinalImage, GenerationResult, Preview, StreamEvent
+from .models.wire import SubscriptionResponse, SuggestTagsResponse
+from .results import (
+    FinalImage,
+    GeneratedImage,
+    GenerationResult,
+    Preview,
+    StreamEvent,
+    Subscription,
+    TagSuggestion,
+)
+from .transport.archive import read_zip
 from .transport.events import EventStream, choose_stream_format
 from .transport.framing import StreamFormat, decoder_for
-from .transport.http_transport import CancelCheck, RetryPolicy, WaitCallback, body_kwargs
+from .transport.http_transport import (
+    DEFAULT_TIMEOUT,
+    NO_RETRY,
+    CancelCheck,
+    HttpResponse,
+    RetryPolicy,
+    Transport,
+    WaitCallback,
+    body_kwargs,
+)
+from .transport.status_errors import ErrorContext
 from .vibes.encoding import (
+    MemoryVibeStore,
     VibeStore,
     count_vibes_to_encode,
     encode_missing_vibes,
@@ -41,14 +77,221 @@ __all__ = [
     "WaitCallback",
 ]
 
+USER_AGENT = f"comfyui-novelai-nodes/{__version__} (+python-requests)"
+BALANCE_TIMEOUT = 10.0  # the balance in a 402 message is a courtesy: never wait long for it
+PROCESSED = "The request was processed (and probably charged); it was not resent."
+
+
 PreviewCallback = Callable[[Preview], None]
 StreamOption = bool | Literal["msgpack", "sse"]
 
 
-class NovelAIClient(ToolMethods):
+class NovelAIClient:
     """Talks to NovelAI's image host (or the simulator). Reuse one instance: it keeps the
     connection alive. Every method takes ``cancel`` (checked every 0.1 s, also while waiting
     for an answer); cancelling stops waiting, but NovelAI cannot stop a started generation."""
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        user_agent: str | None = None,
+        vibe_store: VibeStore | None = None,
+    ) -> None:
+        self._token: ResolvedToken = resolve_token(token)
+        self.base_url = resolve_base_url(base_url)
+        # Without a store every generate would pay 2 Anlas per V4+ vibe again; memory by default
+        # (bounded), a disk store only when the caller passes one.
+        self.vibe_store: VibeStore = vibe_store if vibe_store is not None else MemoryVibeStore()
+        self._tier: int | None = None
+        self._v5_usage: float | None = None  # usage.percent of the Opus V5 allowance
+        self._owns_session = session is None
+        self._transport = Transport(
+            self.base_url,
+            session=session,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            user_agent=user_agent or USER_AGENT,
+            token=self._token.require,
+        )
+
+    # --- identity ---------------------------------------------------------------------------
+
+    @property
+    def token_source(self) -> str:
+        """Where the token came from: "argument", "env NAI_ACCESS_TOKEN", "file …" or "none"."""
+        return self._token.source
+
+    @property
+    def masked_token(self) -> str:
+        return mask_token(self._token.value)
+
+    @property
+    def has_token(self) -> bool:
+        return self._token.value is not None
+
+    @property
+    def session(self) -> requests.Session:
+        return self._transport.session
+
+    def __repr__(self) -> str:
+        return (
+            f"NovelAIClient(base_url={self.base_url!r}, token={self.masked_token!r}, "
+            f"token_source={self.token_source!r})"
+        )
+
+    def close(self) -> None:
+        """Close the connections (a session passed in by the caller is left open)."""
+        if self._owns_session:
+            self._transport.close()
+
+    def __enter__(self) -> NovelAIClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ctx(self, *, paid: bool, needed: int | None = None) -> ErrorContext:
+        balance = self._balance_quietly if paid else None
+        return ErrorContext(
+            paid=paid,
+            token=self._token.value,
+            token_source=self._token.source,
+            needed_anlas=needed,
+            balance_lookup=balance,
+        )
+
+    # --- account ----------------------------------------------------------------------------
+
+    def subscription(self, *, cancel: CancelCheck | None = None) -> Subscription:
+        """Tier, Anlas (fixed + purchased) and V5 usage; free. Caches tier and V5 usage for
+        estimates and spend limits."""
+        response = self._send_full("GET", PATH_SUBSCRIPTION, self._ctx(paid=False), cancel=cancel)
+        wire = SubscriptionResponse.model_validate(response.json())
+        info = Subscription.from_wire(wire)
+        self._tier, self._v5_usage = info.tier, info.v5_usage_percent
+        return info
+
+    def _v5_allowance_left(self) -> bool | None:
+        """Whether Opus' V5 allowance lasts (usage below 100 %); None before a lookup."""
+        return None if self._v5_usage is None else self._v5_usage < 100
+
+    def _balance_quietly(self) -> int | None:
+        response = self._transport.send(
+            "GET",
+            PATH_SUBSCRIPTION,
+            ctx=self._ctx(paid=False),
+            retry=NO_RETRY,
+            timeout=(self._transport.timeout[0], BALANCE_TIMEOUT),
+        )
+        assert isinstance(response, HttpResponse)
+        return SubscriptionResponse.model_validate(response.json()).anlas
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _send_full(
+        self,
+        method: str,
+        path: str,
+        ctx: ErrorContext,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+        **kw: Any,
+    ) -> HttpResponse:
+        response = self._transport.send(method, path, ctx=ctx, cancel=cancel, on_wait=on_wait, **kw)
+        assert isinstance(response, HttpResponse)
+        return response
+
+    @staticmethod
+    def _unzip(response: HttpResponse, seed: int | None) -> tuple[GeneratedImage, ...]:
+        try:
+            entries = read_zip(response.body)
+        except DecodeError as exc:
+            raise DecodeError(
+                f"{exc.message}. {PROCESSED}", status=response.status,
+                correlation_id=response.correlation_id,
+            ) from exc  # fmt: skip
+        return tuple(
+            GeneratedImage(i, data, None if seed is None else seed + i, name)
+            for i, (name, data) in enumerate(entries)
+        )
+
+    # --- one-call endpoints: encode-vibe, Director tools, upscale, suggest-tags ------------
+
+    def encode_vibe(
+        self,
+        image: ImageInput,
+        *,
+        model: str,
+        information_extracted: float,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> bytes:
+        """POST /ai/encode-vibe (2 Anlas): the opaque encoding for one image and model."""
+        body = build_encode_vibe_request(
+            image, model=model, information_extracted=information_extracted
+        )
+        ctx = self._ctx(paid=True, needed=VIBE_ENCODE_COST)
+        response = self._send_full("POST", PATH_ENCODE_VIBE, ctx, cancel, on_wait, json=body)
+        if not response.body:
+            raise DecodeError(
+                "NovelAI sent an empty vibe encoding", correlation_id=response.correlation_id
+            )
+        return response.body
+
+    def augment(
+        self,
+        tool: str,
+        image: ImageInput,
+        *,
+        prompt: str | None = None,
+        defry: int | None = None,
+        emotion: str | None = None,
+        emotion_extra: str = "",
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> GenerationResult:
+        """Director tools (/ai/augment-image); bg-removal returns three images."""
+        body = build_augment_request(
+            tool, image, prompt=prompt, defry=defry, emotion=emotion, emotion_extra=emotion_extra
+        )
+        ctx = self._ctx(
+            paid=True, needed=augment_cost(tool, body["width"], body["height"], tier=self._tier)
+        )
+        response = self._send_full("POST", PATH_AUGMENT, ctx, cancel, on_wait, json=body)
+        return GenerationResult(
+            self._unzip(response, None), None, None, None, response.correlation_id
+        )
+
+    def upscale(
+        self,
+        image: ImageInput,
+        *,
+        cancel: CancelCheck | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> GenerationResult:
+        """2× upscale (/ai/upscale, 1-4 Anlas, never free); one image."""
+        body = build_upscale_request(image)
+        ctx = self._ctx(paid=True, needed=upscale_cost(*image_size(image)))
+        response = self._send_full("POST", PATH_UPSCALE, ctx, cancel, on_wait, json=body)
+        return GenerationResult(
+            self._unzip(response, None), None, None, None, response.correlation_id
+        )
+
+    def suggest_tags(
+        self, prompt: str, *, model: str, lang: str = "en", cancel: CancelCheck | None = None
+    ) -> tuple[TagSuggestion, ...]:
+        """Tag completions for the last word of ``prompt`` (free)."""
+        params = {"model": model, "prompt": prompt, "lang": lang}
+        response = self._send_full(
+            "GET", PATH_SUGGEST_TAGS, self._ctx(paid=False), cancel, params=params
+        )
+        wire = SuggestTagsResponse.model_validate(response.json())
+        return tuple(TagSuggestion(t.tag, t.count, t.confidence) for t in wire.tags)
 
     def estimate(
         self,
@@ -214,3 +457,23 @@ class NovelAIClient(ToolMethods):
             )
 
         return encode_missing_vibes(request, self.vibe_store, encode)
+
+
+def attach_partial(exc: NovelAIError, images: tuple[GeneratedImage, ...], wanted: int) -> None:
+    """Put the images that arrived on the error and say so in its text."""
+    exc.partial = images
+    exc.message += f" {len(images)} of {wanted} images arrived; they are in the error's .partial."
+    exc.args = (exc.message,)
+
+
+def check_count(images: tuple[GeneratedImage, ...], wanted: int, response: HttpResponse) -> None:
+    """A ZIP short of images is a DecodeError that still carries the images it held."""
+    if len(images) >= wanted:
+        return
+    error = DecodeError(
+        f"NovelAI's ZIP held fewer images than requested. {PROCESSED}",
+        status=response.status,
+        correlation_id=response.correlation_id,
+    )
+    attach_partial(error, images, wanted)
+    raise error
