@@ -1,7 +1,7 @@
-"""``python -m novelai_core``: the command line (see cli.py)."""
+"""``python -m novelai_core``: the command line (see cli/)."""
 
 from __future__ import annotations
 
-from .cli.parser import main
+from .cli import main
 
 raise SystemExit(main())

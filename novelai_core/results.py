@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from .contract.constants import TIER_NAMES
@@ -84,6 +86,30 @@ class GenerationResult:
     @property
     def pngs(self) -> tuple[bytes, ...]:
         return tuple(image.png for image in self.images)
+
+    def save_all(self, folder: Path, prefix: str | None = None) -> list[Path]:
+        """Write each image's original bytes (metadata intact) as ``<prefix>_<seed>_<i>.<ext>``
+        in ``folder`` (made if missing), never overwriting a file; the prefix defaults to a
+        timestamp. Returns the paths written."""
+        folder.mkdir(parents=True, exist_ok=True)
+        prefix = prefix or time.strftime("%Y%m%d-%H%M%S")
+        paths = []
+        for image in self.images:
+            ext = image.format if image.format in ("png", "webp", "jpeg") else "png"
+            seed = image.seed if image.seed is not None else "noseed"
+            path = _free_path(folder / f"{prefix}_{seed}_{image.index}.{ext}")
+            path.write_bytes(image.png)
+            paths.append(path)
+        return paths
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``name-2.ext``, ``name-3.ext``… when it exists."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 @dataclass(frozen=True)

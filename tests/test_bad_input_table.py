@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from novelai_core.cli.parser import main
+from novelai_core.cli import main
 from tests.comfy_harness import load_pack, pack_module
 from tests.conftest import SIM_TOKEN
 

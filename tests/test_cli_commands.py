@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from novelai_core.cli.commands import (
-    EXIT_FAILURE,
-    EXIT_INPUT,
-    EXIT_OK,
-    add_client_commands,
-    add_generate_options,
-    run_generate,
-)
-from novelai_core.cli.parser import add_generate_arguments, main
+from novelai_core.cli import main
+from novelai_core.cli.exits import EXIT_FAILURE, EXIT_INPUT, EXIT_OK
 from novelai_core.metadata.reader import read_text_chunks
 from novelai_core.simulator import Simulator
 from tests.conftest import SIM_TOKEN
 
 
-def _parse(argv: Sequence[str]) -> argparse.Namespace:
-    """A parser wired like cli.py will wire these commands."""
-    parser = argparse.ArgumentParser(prog="novelai_core")
-    commands = parser.add_subparsers(dest="command", required=True)
-    generate = commands.add_parser("generate")
-    add_generate_arguments(generate)
-    add_generate_options(generate)
-    generate.set_defaults(handler=run_generate)
-    add_client_commands(commands)
-    return parser.parse_args(argv)
-
-
 def _run(argv: Sequence[str]) -> int:
-    args = _parse(argv)
-    return int(args.handler(args))
+    """Through ``main``: the real parser and the CLI's one exit-code policy."""
+    return main(list(argv))
 
 
 @pytest.fixture

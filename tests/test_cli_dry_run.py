@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from golden_cases import box_mask, solid
 
-from novelai_core.cli.parser import build_parser, build_request_from_args, main
+from novelai_core.cli import build_parser, main
+from novelai_core.cli.generate_command import build_request_from_args
 from novelai_core.converter.generation import build_generate_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,7 +159,7 @@ def test_a_subprocess_error_has_no_traceback() -> None:
 
 def test_importing_novelai_core_imports_neither_torch_nor_comfy() -> None:
     code = (
-        "import sys, novelai_core, novelai_core.converter.generation, novelai_core.cli.parser,"
+        "import sys, novelai_core, novelai_core.converter.generation, novelai_core.cli,"
         " novelai_core.converter.images;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'comfy')];"
         "print(bad); sys.exit(1 if bad else 0)"

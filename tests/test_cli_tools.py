@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from novelai_core.cli.parser import main
+from novelai_core.cli import main
 from novelai_core.contract.constants import AUGMENT_TOOLS, PATH_AUGMENT, PATH_UPSCALE
 from novelai_core.contract.tool_sizes import director_size
 from tests.conftest import SIM_TOKEN

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from novelai_core.cli.commands import _Progress
+from novelai_core.cli.generate_command import _Progress
 from novelai_core.results import Preview, StepCounter
 from tests.comfy_harness import pack_module
 

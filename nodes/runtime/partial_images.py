@@ -52,11 +52,11 @@ def _folders() -> list[Path]:
 
 
 def _write(images: tuple[Any, ...], folder: Path) -> list[Path]:
-    from ...novelai_core.cli.commands import write_images
     from ...novelai_core.results import GenerationResult
 
     # The original bytes, so NovelAI's metadata (prompt, seed) survives in each file.
-    return write_images(GenerationResult(images, seed=None), folder, prefix=PREFIX)
+    paths: list[Path] = GenerationResult(images, seed=None).save_all(folder, prefix=PREFIX)
+    return paths
 
 
 def _extend(exc: Any, sentence: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from ..contract.capabilities import DEFAULT_MODEL
 from ..contract.constants import AUGMENT_TOOLS, EMOTIONS
 from ..errors import InputError, SpendLimitError
-from .commands import EXIT_OK, _guarded, write_images
+from .exits import EXIT_OK
 
 _BASE_URL_HELP = "image host (default $NAI_IMAGE_BASE_URL or NovelAI)"
 
@@ -26,7 +26,7 @@ def add_tool_commands(subparsers: Any) -> None:
     """Add ``metadata``, ``augment``, ``upscale`` and ``prompt`` (each sets ``handler``)."""
     meta = subparsers.add_parser("metadata", help="print a NovelAI PNG's metadata as JSON")
     meta.add_argument("png", type=Path, help="the PNG (text chunks or the alpha-channel copy)")
-    meta.set_defaults(handler=_guarded(run_metadata))
+    meta.set_defaults(handler=run_metadata)
 
     augment = subparsers.add_parser("augment", help="run a Director tool on an image")
     augment.add_argument("tool", choices=AUGMENT_TOOLS, help="the Director tool")
@@ -35,12 +35,12 @@ def add_tool_commands(subparsers: Any) -> None:
     augment.add_argument("--defry", type=int, default=0, help="colorize/emotion: 0 (strong)-5")
     augment.add_argument("--emotion", choices=EMOTIONS, default="happy", help="emotion tool")
     _add_paid_options(augment)
-    augment.set_defaults(handler=_guarded(run_augment))
+    augment.set_defaults(handler=run_augment)
 
     upscale = subparsers.add_parser("upscale", help="2x upscale (1-4 Anlas, never free)")
     upscale.add_argument("image", type=Path, help="source image, at most 1536x2048")
     _add_paid_options(upscale)
-    upscale.set_defaults(handler=_guarded(run_upscale))
+    upscale.set_defaults(handler=run_upscale)
 
     prompt = subparsers.add_parser("prompt", help="prompt tools (offline)")
     tools = prompt.add_subparsers(dest="prompt_command", required=True, parser_class=type(prompt))
@@ -48,7 +48,7 @@ def add_tool_commands(subparsers: Any) -> None:
     convert.add_argument("text", help="the prompt")
     convert.add_argument("--model", default=DEFAULT_MODEL, help="target model id")
     convert.add_argument("--to", choices=("novelai", "a1111"), default="novelai")
-    convert.set_defaults(handler=_guarded(run_prompt_convert))
+    convert.set_defaults(handler=run_prompt_convert)
     tokens = tools.add_parser("tokens", help="count prompt tokens against the model's limit")
     tokens.add_argument("text", nargs="+", help="base prompt, then character prompts")
     tokens.add_argument("--model", default=DEFAULT_MODEL, help="model id")
@@ -56,7 +56,7 @@ def add_tool_commands(subparsers: Any) -> None:
         "--tokenizer-dir", type=Path, action="append", default=[],
         help="folder holding tokenizer files (e.g. ComfyUI's comfy/); else an estimate",
     )  # fmt: skip
-    tokens.set_defaults(handler=_guarded(run_prompt_tokens))
+    tokens.set_defaults(handler=run_prompt_tokens)
 
 
 def _add_paid_options(parser: argparse.ArgumentParser) -> None:
@@ -133,7 +133,7 @@ def run_augment(args: argparse.Namespace) -> int:
             client, lambda tier: augment_cost(args.tool, width, height, tier=tier), args.max_anlas
         )
         result = client.augment(args.tool, image, **options)
-    for path in write_images(result, args.out, prefix=args.tool):
+    for path in result.save_all(args.out, prefix=args.tool):
         _print(str(path))
     return EXIT_OK
 
@@ -150,7 +150,7 @@ def run_upscale(args: argparse.Namespace) -> int:
     with NovelAIClient(base_url=args.base_url) as client:
         _check_budget(client, lambda _tier: price, args.max_anlas)
         result = client.upscale(image)
-    for path in write_images(result, args.out, prefix="upscale"):
+    for path in result.save_all(args.out, prefix="upscale"):
         _print(str(path))
     return EXIT_OK
 

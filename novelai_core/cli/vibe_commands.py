@@ -16,7 +16,7 @@ from typing import Any
 from ..contract.capabilities import DEFAULT_MODEL
 from ..contract.cost import VIBE_ENCODE_COST
 from ..vibes.store import DiskVibeStore, open_store
-from .commands import EXIT_OK, _guarded
+from .exits import EXIT_OK
 
 _BASE_URL_HELP = "image host (default $NAI_IMAGE_BASE_URL or NovelAI)"
 
@@ -94,7 +94,6 @@ class _LazyEncoder:
             return client.encode_vibe(png, model=model, information_extracted=information_extracted)
 
 
-@_guarded
 def run_encode(args: argparse.Namespace) -> int:
     """Encode IMAGE for --model (from the store when it has it); print what happened."""
     from ..vibes.export import ensure_encoding  # noqa: PLC0415
@@ -118,7 +117,6 @@ def run_encode(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_guarded
 def run_export(args: argparse.Namespace) -> int:
     """Write a .naiv4vibe of IMAGE with the encoding for --model (+ other stored ones)."""
     from ..vibes.export import export_vibe  # noqa: PLC0415
@@ -174,7 +172,6 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-@_guarded
 def run_import(args: argparse.Namespace) -> int:
     """Summarise FILE (models and information extracted per vibe); store its encodings."""
     from ..vibes.file_format import BUNDLE_IDENTIFIER, load_vibe_file, seed_store  # noqa: PLC0415
@@ -198,7 +195,6 @@ def run_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_guarded
 def run_list(args: argparse.Namespace) -> int:
     """Print the stored encodings, most recently used first."""
     store = _store(args)
@@ -215,7 +211,6 @@ def run_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_guarded
 def run_clear(args: argparse.Namespace) -> int:
     """Delete every stored encoding."""
     store = _store(args)

@@ -1,7 +1,7 @@
-"""Command line: ``python -m novelai_core generate ... --dry-run`` prints the exact request.
+"""``generate``: its options, the GenerationRequest they make, the dry run, and sending it.
 
-Subcommands are argparse subparsers; ``build_request_from_args`` turns parsed ``generate``
-arguments into a GenerationRequest so other subcommands can reuse it.
+Handlers take the parsed arguments and return the exit code; failures are raised and turned into
+one stderr line and an exit code by the one policy in ``exits``.
 """
 
 from __future__ import annotations
@@ -10,16 +10,18 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, TextIO
 
-from pydantic import ValidationError
-
-from .. import __version__
 from ..contract.capabilities import DEFAULT_MODEL
-from ..converter.generation import build_generate_request, estimate_cost, resolve_seed
-from ..errors import InputError, NovelAIError
+from ..contract.validation import effective_capability, resolved_steps
+from ..converter.generation import (
+    build_generate_request,
+    estimate_cost,
+    resolve_seed,
+    validate_request,
+)
+from ..errors import InputError, SpendLimitError
 from ..models.user import (
     Character,
     GenerationRequest,
@@ -29,22 +31,13 @@ from ..models.user import (
     Position,
     Prompt,
 )
-from .commands import add_client_commands, add_generate_options, one_line, run_generate
-from .tool_commands import add_tool_commands
-from .vibe_commands import add_vibe_commands
+from ..results import Preview, StepCounter
+from .exits import EXIT_OK
 
-EXIT_INPUT = 2  # invalid input, like argparse's own usage errors
-EXIT_FAILURE = 1  # anything else the SDK reports (network, server, decode...)
+if TYPE_CHECKING:
+    from ..client import NovelAIClient
+
 _AI_CHOICE_WORDS = ("ai", "auto", "none")
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are a single stderr line (no usage block)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 
 
 def parse_position(text: str) -> Position:
@@ -193,7 +186,7 @@ def dry_run_output(request: GenerationRequest, *, tier: int | None = None) -> di
     return out
 
 
-def _generate(args: argparse.Namespace) -> int:
+def run_generate_or_dry_run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         return run_generate(args)
     request = resolve_seed(build_request_from_args(args))
@@ -201,36 +194,82 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser; each subcommand sets ``handler``."""
-    parser = _Parser(prog="python -m novelai_core", description="NovelAI image SDK")
-    parser.add_argument("--version", action="version", version=__version__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    generate = commands.add_parser("generate", help="build (and with the client, send) a request")
-    add_generate_arguments(generate)
-    add_generate_options(generate)
-    generate.set_defaults(handler=_generate)
-    add_client_commands(commands)
-    add_vibe_commands(commands)
-    add_tool_commands(commands)
-    return parser
+def add_generate_options(parser: argparse.ArgumentParser) -> None:
+    """Options ``generate`` needs to send: output folder, host override, streaming."""
+    parser.add_argument("--out", type=Path, default=Path(), help="folder for the PNGs (default .)")
+    parser.add_argument("--base-url", help="image host (default $NAI_IMAGE_BASE_URL or NovelAI)")
+    parser.add_argument(
+        "--stream", action="store_true", help="stream: show step progress on stderr"
+    )
+    parser.add_argument(
+        "--max-anlas",
+        type=int,
+        metavar="N",
+        help="refuse, before sending, when the estimate for the account's tier is above N "
+        "(default: no limit; the estimate is always printed on stderr first)",
+    )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (2 for invalid input)."""
-    args = build_parser().parse_args(argv)
-    handler: Handler = args.handler
-    try:
-        return handler(args)
-    except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
-        sys.stderr.close()
-        return 0
-    except (ValidationError, OSError, ValueError) as exc:  # InputError is a ValueError
-        print(f"error: {one_line(exc)}", file=sys.stderr)
-        return EXIT_INPUT
-    except NovelAIError as exc:
-        print(f"error: {one_line(exc)}", file=sys.stderr)
-        return EXIT_FAILURE
-    except ImportError as exc:  # an optional dependency (numpy, msgpack...) is missing
-        print(f"error: {one_line(exc)}", file=sys.stderr)
-        return EXIT_FAILURE
+class _Progress:
+    """Step progress on stderr: a redrawn line on a terminal, else a line per quarter."""
+
+    def __init__(self, counter: StepCounter, out: TextIO) -> None:
+        self.counter = counter
+        self.out = out
+        self.live = out.isatty()
+        self.quarter = 0
+
+    def preview(self, event: Preview) -> None:
+        done, total = self.counter.see(event.sample, event.step), self.counter.total
+        if self.live:
+            self.out.write(f"\rNovelAI: step {done}/{total}")
+            self.out.flush()
+        elif done * 4 // total > self.quarter:
+            self.quarter = done * 4 // total
+            self.out.write(f"NovelAI: step {done}/{total}\n")
+
+    def wait(self, attempt: int, delay: float, reason: str) -> None:
+        self.out.write(f"\rNovelAI: {reason}; retry {attempt} in {delay:.0f} s\n")
+
+    def end(self) -> None:
+        if self.live and self.counter.done:
+            self.out.write("\n")
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Send the request built from the ``generate`` options; print one path per image."""
+    from ..client import NovelAIClient  # noqa: PLC0415 - keep `--help` fast
+
+    request = build_request_from_args(args)
+    validate_request(request)  # bad input fails before the account lookup
+    steps = resolved_steps(request, effective_capability(request))
+    progress = _Progress(StepCounter(steps, request.settings.n_samples), sys.stderr)
+    max_anlas: int | None = getattr(args, "max_anlas", None)
+    with NovelAIClient(base_url=getattr(args, "base_url", None)) as client:
+        _check_estimate(client, request, max_anlas)
+        result = client.generate(
+            request,
+            stream=bool(getattr(args, "stream", False)),
+            on_preview=progress.preview,
+            on_wait=progress.wait,
+            max_anlas=max_anlas,
+        )
+    progress.end()
+    for path in result.save_all(Path(getattr(args, "out", None) or ".")):
+        sys.stdout.write(f"{path}\n")
+    return EXIT_OK
+
+
+def _check_estimate(client: NovelAIClient, request: GenerationRequest, limit: int | None) -> None:
+    """Print the estimate for the account's tier; SpendLimitError (nothing sent) above ``limit``."""
+    account = client.subscription()  # tier and V5 allowance; the estimate reuses them
+    estimate = client.estimate(request)
+    note = f"; {estimate.note}" if estimate.note else ""
+    sys.stderr.write(
+        f"NovelAI: estimated cost {estimate.total} Anlas ({account.tier_name}){note}\n"
+    )
+    if limit is not None and estimate.total > limit:
+        raise SpendLimitError(
+            f"NovelAI: the estimate of {estimate.total} Anlas is above --max-anlas {limit}; "
+            "nothing was sent."
+        )
