@@ -33,9 +33,9 @@ def v5_allowance_text(tier: Any, percent: float | None) -> str:
         return "V5 allowance: not reported"
     used = f"{percent:g}% used"
     if tier != OPUS_TIER:
-        return f"V5 allowance: {used} (free V5 images are an Opus perk)"
+        return f"V5 allowance: {used} (only Opus has free V5 images)"
     if percent >= 100:
-        return f"V5 allowance: {used}; V5 images cost Anlas until it renews"
+        return f"V5 allowance: {used}; V5 images cost Anlas until the allowance renews"
     return f"V5 allowance: {used}; V5 images are free on Opus until 100%"
 
 

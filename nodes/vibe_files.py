@@ -149,7 +149,8 @@ class NovelAIExportVibe:
                     "File name prefix; may contain a subfolder, e.g. 'vibes/mine'.", "NovelAI_vibe"
                 ),
                 "spend_guard": widgets.spend_guard(
-                    "Most Anlas this node may spend on encodings (2 per vibe not stored yet)."
+                    "The most Anlas this node may spend on encodings "
+                    "(2 for each vibe not stored yet)."
                 ),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},

@@ -311,14 +311,14 @@ def test_the_account_node_shows_how_much_of_the_opus_v5_allowance_is_used(sim: A
 def test_the_account_node_says_when_v5_stops_being_free_on_opus(sim: Any) -> None:
     sim.set_v5_usage(100)
     (text,) = NODES["NovelAI_Account"]().show()["result"]
-    assert "V5 allowance: 100% used; V5 images cost Anlas until it renews" in text
+    assert "V5 allowance: 100% used; V5 images cost Anlas until the allowance renews" in text
 
 
 def test_below_opus_the_account_node_calls_the_v5_allowance_an_opus_perk(sim: Any) -> None:
     sim.set_tier(2)
     sim.set_v5_usage(10)
     (text,) = NODES["NovelAI_Account"]().show()["result"]
-    assert "V5 allowance: 10% used (free V5 images are an Opus perk)" in text
+    assert "V5 allowance: 10% used (only Opus has free V5 images)" in text
 
 
 def test_an_account_without_usage_shows_the_v5_allowance_as_not_reported() -> None:

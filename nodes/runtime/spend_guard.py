@@ -18,8 +18,9 @@ LIMITS: Final[dict[str, int | None]] = {
 OPTIONS: Final = tuple(LIMITS)
 GENERATION: Final = "this generation"  # check_spend's default ``what``
 TOOLTIP: Final = (
-    "Most Anlas this node may spend per run, checked against the estimate for your subscription "
-    "tier before anything is sent. 'free only' allows only what Opus generates for free."
+    "The most Anlas this node may spend each run. The cost is estimated for your subscription "
+    "before anything is sent; above this limit nothing is sent. 'free only': only what Opus "
+    "generates for free."
 )
 
 
