@@ -34,7 +34,7 @@ class NovelAIConvertWeights:
 
     DESCRIPTION = (
         "Converts prompt weights. To NovelAI: '(tag:1.2)', '((tag))' and '[tag]' become "
-        "'1.2::tag::' on V4 and later, or {braces}/[brackets] (×1.05 each) on V3; escaped "
+        "'1.2::tag::' on V4 and later, or {tag}/[tag] (×1.05 each) on V3; escaped "
         "\\( \\) stay literal. Back: NovelAI weights become '(tag:w)'."
     )
     CATEGORY = t.CATEGORY_PROMPT
