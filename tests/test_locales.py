@@ -40,13 +40,13 @@ HOW_TO_FIX = (
 )
 # What stays as it is in every language: model and version names (V4.5, V4+), identifiers and
 # sampler/tool names (ddim_v3, declutter-keep-bubbles), environment variables, file extensions,
-# NovelAI prompt syntax ({tag}, [tag], 1.5::tag::, (tag:1.2)) and every number.
+# NovelAI prompt syntax ({tag}, [tag], 1.5::tag::, (tag:1.2)) and numbers.
 KEPT_AS_IS = re.compile(
     r"\bV\d(?:\.\d)?\+?"
     r"|\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b|\b[a-z]+(?:-[a-z]+){2,}\b"
     r"|\.naiv4vibe(?:bundle)?"
     r"|\{[^{}\s]*\}|\[[^\[\]\s]*\]|\d*\.?\d*::\w*::|\(\w+:[\d.w]+\)"
-    r"|\d+(?:\.\d+)?"
+    r"|(?<![A-Za-z\d])\d+(?:\.\d+)?"  # a number, not the digit of a name like img2img or T5
 )
 
 
