@@ -42,8 +42,9 @@ HOW_TO_FIX = (
 # sampler/tool names (ddim_v3, declutter-keep-bubbles), environment variables, file extensions,
 # NovelAI prompt syntax ({tag}, [tag], 1.5::tag::, (tag:1.2)) and numbers.
 KEPT_AS_IS = re.compile(
-    r"\bV\d(?:\.\d)?\+?"
-    r"|\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b|\b[a-z]+(?:-[a-z]+){2,}\b"
+    r"(?<![A-Za-z0-9_])V\d(?:\.\d)?\+?"  # ASCII edges: Korean particles follow words directly
+    r"|(?<![A-Za-z0-9_])[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+(?![A-Za-z0-9_])"
+    r"|(?<![a-z-])[a-z]+(?:-[a-z]+){2,}(?![a-z-])"
     r"|\.naiv4vibe(?:bundle)?"
     r"|\{[^{}\s]*\}|\[[^\[\]\s]*\]|\d*\.?\d*::\w*::|\(\w+:[\d.w]+\)"
     r"|(?<![A-Za-z\d])\d+(?:\.\d+)?"  # a number, not the digit of a name like img2img or T5
