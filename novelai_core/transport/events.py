@@ -28,7 +28,7 @@ from .framing import (
 )
 from .http_transport import (
     CancelCheck,
-    StreamBroken,
+    ExchangeFailedError,
     StreamResponse,
     Transport,
     WaitCallback,
@@ -172,7 +172,7 @@ class EventStream:
                 seed=self._seed,
                 correlation_id=cid,
             )
-        except StreamBroken as failure:
+        except ExchangeFailedError as failure:
             ctx = replace(self._ctx, correlation_id=cid, path=built.endpoint)
             raise self._transport.stream_error(failure, ctx) from failure.cause
         finally:

@@ -1,6 +1,6 @@
 """HTTP transport: one keep-alive session, bounded 429 waits, cancellable exchanges, raw streams.
 
-Every exchange runs in a worker thread (``http_worker``) so ``cancel`` is honoured within
+Every exchange runs in a worker thread (``worker``) so ``cancel`` is honoured within
 ~0.1 s. NovelAI cannot cancel a generation that has started: cancelling only stops *waiting*
 (the generation may still finish and be charged server-side).
 
@@ -25,7 +25,6 @@ import requests
 import urllib3.exceptions as u3
 
 from ..errors import DecodeError, NovelAIError
-from .direct_send import send_direct
 from .status_errors import (
     ErrorContext,
     error_from_exception,
@@ -50,6 +49,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "NO_RETRY",
     "CancelCheck",
+    "ExchangeFailedError",
     "HttpResponse",
     "RetryPolicy",
     "StreamResponse",
@@ -120,31 +120,20 @@ def body_kwargs(body: dict[str, Any], files: Mapping[str, bytes]) -> dict[str, A
 
 def new_correlation_id() -> str:
     """Six random characters, as NovelAI's web app sends in x-correlation-id."""
-    # One system-random draw for all six (each secrets.choice is a system call of its own).
-    base = len(_ID_ALPHABET)
-    number = secrets.randbelow(base**6)
-    chars = []
-    for _ in range(6):
-        number, digit = divmod(number, base)
-        chars.append(_ID_ALPHABET[digit])
-    return "".join(chars)
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
 
 
-class _AttemptFailedError(Exception):
-    """A network exception and whether it happened before any answer arrived."""
+class ExchangeFailedError(Exception):
+    """A network failure of one exchange (``cause``), and whether any answer had arrived.
+
+    The transport turns it into a typed NovelAIError (``Transport.stream_error`` for a stream
+    body that broke while the caller was reading it); it never reaches the client's callers.
+    """
 
     def __init__(self, cause: BaseException, *, answered: bool) -> None:
         super().__init__(type(cause).__name__)
         self.cause = cause
         self.answered = answered
-
-
-def _read1(raw: Any) -> Callable[[int], bytes]:
-    # read1 returns what one recv gives; read(n) would block until n bytes (delaying previews).
-    method = getattr(raw, "read1", None)
-    if method is not None:
-        return method  # type: ignore[no-any-return]
-    return raw._fp.read1  # type: ignore[no-any-return]  # urllib3 < 2.3: http.client's read1
 
 
 class StreamResponse:
@@ -157,7 +146,7 @@ class StreamResponse:
         self.correlation_id = cid
 
     def chunks(self, cancel: CancelCheck | None) -> Iterator[bytes]:
-        """Body chunks as they arrive; _AttemptFailedError on a broken body; CancelledError."""
+        """Body chunks as they arrive; ExchangeFailedError on a broken body; CancelledError."""
         try:
             while True:
                 kind, value = self._worker.get(cancel)
@@ -168,7 +157,7 @@ class StreamResponse:
             self.close()
 
     def close(self) -> None:
-        """Close promptly (also mid-stream): the socket is shut down, not drained."""
+        """Stop reading (also mid-stream): the worker closes the connection, it is not drained."""
         self._worker.abort()
 
 
@@ -210,9 +199,6 @@ class Transport:
     ) -> None:
         self.base_url = base_url
         self.session = session if session is not None else new_session(base_url)
-        # Our own session has nothing a caller configured (hooks, auth, cookies), so a request
-        # can go straight to its pool (direct_send); a session passed in gets Session.request.
-        self._direct = session is None
         self.timeout = timeout
         self.retry = retry
         self.user_agent = user_agent
@@ -225,23 +211,12 @@ class Transport:
             "x-initiated-at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         }
 
-    def _open(self, call: _Call) -> Any:
+    def _open(self, call: _Call) -> requests.Response:
         headers = dict(call.headers)
         if call.auth:
             headers["Authorization"] = _Bearer("Bearer " + self._token())
         url = self.base_url + call.path
         try:
-            if self._direct:
-                answer = send_direct(
-                    self.session,
-                    call.method,
-                    url,
-                    headers=headers,
-                    kwargs=call.kwargs,
-                    timeout=call.timeout,
-                )
-                if answer is not None:
-                    return answer
             return self.session.request(
                 call.method,
                 url,
@@ -252,28 +227,29 @@ class Transport:
                 **call.kwargs,
             )
         except _NETWORK_ERRORS as exc:
-            raise _AttemptFailedError(exc, answered=False) from exc
+            raise ExchangeFailedError(exc, answered=False) from exc
 
     def _exchange(self, w: Worker, call: _Call) -> None:
         response = self._open(call)
         w.response = response
         if call.stream and 200 <= response.status_code < 300:
             w.items.put(("open", response))
-            read = _read1(response.raw)
-            while True:
+            while not w.abandoned.is_set():
                 try:
-                    data = read(STREAM_CHUNK)
+                    # read1 gives what one recv gives; read(n) would wait for n bytes (previews).
+                    data = response.raw.read1(STREAM_CHUNK)
                 except _NETWORK_ERRORS as exc:
-                    raise _AttemptFailedError(exc, answered=True) from exc
+                    raise ExchangeFailedError(exc, answered=True) from exc
                 if not data:
                     w.items.put(("end", None))
                     return
                 w.items.put(("data", data))
+            return  # abandoned: the worker closes the response
         try:
             body = response.raw.read(decode_content=True)
         except _NETWORK_ERRORS as exc:
             response.close()
-            raise _AttemptFailedError(exc, answered=True) from exc
+            raise ExchangeFailedError(exc, answered=True) from exc
         w.items.put(("done", body))
 
     def send(
@@ -305,7 +281,7 @@ class Transport:
             call = _Call(method, path, headers, stream, timeout or self.timeout, kw, auth)
             try:
                 result = self._attempt(call, cancel)
-            except _AttemptFailedError as failure:
+            except ExchangeFailedError as failure:
                 # A GET is free and idempotent: resend it unless it already waited a full timeout.
                 retryable = nothing_was_sent(failure.cause) or (
                     method == "GET" and failure_kind(failure.cause) != "timeout"
@@ -364,7 +340,7 @@ class Transport:
             on_wait(attempt, delay, reason)
         sleep_cancellable(delay, cancel)
 
-    def _exc_error(self, failure: _AttemptFailedError, ctx: ErrorContext) -> NovelAIError:
+    def _exc_error(self, failure: ExchangeFailedError, ctx: ErrorContext) -> NovelAIError:
         forget_frames(failure.cause)  # the cause is chained to our error: no token in its frames
         phase = "while receiving the answer" if failure.answered else "before NovelAI answered"
         host = self.base_url.split("://", 1)[-1]
@@ -372,12 +348,9 @@ class Transport:
             failure.cause, ctx, host=host, phase=phase, read_timeout=self.timeout[1]
         )
 
-    def stream_error(self, failure: _AttemptFailedError, ctx: ErrorContext) -> NovelAIError:
+    def stream_error(self, failure: ExchangeFailedError, ctx: ErrorContext) -> NovelAIError:
         """Typed error for a stream body that broke while being read."""
         return self._exc_error(failure, ctx)
 
     def close(self) -> None:
         self.session.close()
-
-
-StreamBroken = _AttemptFailedError
