@@ -97,18 +97,13 @@ def outputs(result: Any, seed: int, *, alpha: bool = True) -> tuple[Any, Any, in
     """
     from ...novelai_core.errors import DecodeError
     from . import originals
-    from .tensors import in_background, pngs_to_tensors
+    from .tensors import pngs_to_tensors
 
     if not result.images:
         raise DecodeError("NovelAI returned no images")
-
-    def aside() -> str:
-        originals.remember(result.images)  # so Save NovelAI PNG can write the original bytes
-        return _comment(result.images[0])
-
-    side = in_background(aside)  # runs while the images decode
     batch, mask = pngs_to_tensors([img.png for img in result.images], alpha=alpha)
-    return batch, mask, seed, side.result()
+    originals.remember(result.images)  # so Save NovelAI PNG can write the original bytes
+    return batch, mask, seed, _comment(result.images[0])
 
 
 def _comment(image: Any) -> str:
