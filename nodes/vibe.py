@@ -59,11 +59,14 @@ class NovelAIVibe:
         vibes: tuple[Any, ...] | None = None,
         unique_id: Any = None,
     ) -> tuple[tuple[Any, ...]]:
+        from ..novelai_core.images import png_bytes
         from ..novelai_core.models.user import Vibe
         from .vibe_store_node import shared_store, vibe_status
 
         vibe = Vibe(
-            image=tensor_to_pil(image),
+            # PNG bytes, encoded once here: the vibe store is keyed by them, and every later
+            # step (status, estimate, encoding, the request) then reuses them as they are.
+            image=png_bytes(tensor_to_pil(image)),
             information_extracted=information_extracted,
             strength=strength,
         )

@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from novelai_core.images import to_pil
 from tests.comfy_harness import load_pack, pack_module
 
 PACK = load_pack()
@@ -86,14 +87,14 @@ def test_reference_and_vibe_chains_append_a_new_tuple(
     (one,) = _run(node_id, image=_image(), **kwargs)
     (two,) = _run(node_id, image=_image(colour=0.75), **{chain_input: one}, **kwargs)
     assert len(one) == 1 and len(two) == 2 and two[0] is one[0]
-    assert one[0].image.size == (48, 32)
-    assert two[1].image.getpixel((0, 0)) == (191, 191, 191)
+    assert to_pil(one[0].image).size == (48, 32)
+    assert to_pil(two[1].image).getpixel((0, 0)) == (191, 191, 191)
 
 
 def test_the_first_image_of_a_batch_feeds_a_vibe() -> None:
     batch = torch.cat([_image(colour=0.0), _image(colour=1.0)])
     (vibes,) = _run("NovelAI_Vibe", image=batch, information_extracted=1.0, strength=0.6)
-    assert len(vibes) == 1 and vibes[0].image.getpixel((0, 0)) == (0, 0, 0)
+    assert len(vibes) == 1 and to_pil(vibes[0].image).getpixel((0, 0)) == (0, 0, 0)
 
 
 def test_the_inpaint_node_keeps_white_as_repaint_and_maps_its_strength() -> None:

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import math
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,26 @@ def test_after_a_restart_the_spend_guard_counts_no_encode_and_none_is_made(comfy
     with pytest.raises(errors.SpendLimitError, match="2 Anlas"):
         _generate(vibes=_vibe(_tensor()), spend_guard="free only", model=V45C, seed=3)
     assert _encodes(comfy.sim) == 1
+
+
+def test_a_vibe_picture_is_png_encoded_once_by_the_vibe_node_and_never_by_generate(
+    comfy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node_thread = threading.get_ident()
+    encodes: list[str] = []  # PNG encodes on the node's thread (the simulator draws on its own)
+    save = Image.Image.save
+
+    def counting_save(image: Image.Image, fp: Any, format: Any = None, **params: Any) -> None:
+        if str(format).upper() == "PNG" and threading.get_ident() == node_thread:
+            encodes.append("png")
+        save(image, fp, format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", counting_save)
+    chain = _vibe(_tensor())
+    assert encodes == ["png"]
+    _generate(vibes=chain, spend_guard="up to 10 Anlas", seed=1)  # encodes the vibe (paid)
+    _generate(vibes=chain, spend_guard="free only", seed=2)  # the stored encoding
+    assert encodes == ["png"] and _encodes(comfy.sim) == 1
 
 
 def test_the_store_node_lists_and_clears(comfy: Any) -> None:
