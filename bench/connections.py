@@ -1,4 +1,4 @@
-"""Measure 4: TCP connections the pack opens for 10 sequential generations (keep-alive).
+"""TCP connections the pack opens for 10 sequential generations (keep-alive).
 
 The pack's shared client is dropped first, so the count includes opening the first connection.
 Runs alternate streamed (the node's default) and plain requests, each with a new seed (a new
@@ -14,5 +14,5 @@ def measure(bench: Bench, generations: int, *, width: int = 256, height: int = 3
     bench.reset_client()
     before = int(bench.sim.stats()["connections"])
     for run in range(generations):
-        bench.generate(batch=1, width=width, height=height, stream=run % 2 == 0, seed=500 + run)
+        bench.generate(width=width, height=height, stream=run % 2 == 0, seed=500 + run)
     return int(bench.sim.stats()["connections"]) - before

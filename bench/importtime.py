@@ -1,4 +1,4 @@
-"""Measure 2: importing the pack as ComfyUI does (by path, under a made-up module name).
+"""Importing the pack as ComfyUI does (by path, under a made-up module name).
 
 Each sample is a fresh interpreter (``python -c``) that has imported nothing of ours; the time is
 taken inside it, around the import only, so interpreter start-up is not counted. Nothing is

@@ -1,4 +1,4 @@
-"""Measure 5: peak extra memory of one Generate run, relative to its output tensor + PNG bytes.
+"""Peak extra memory of one Generate run, relative to its output tensor + PNG bytes.
 
 Method. tracemalloc does not see torch's or PIL's own allocations, so the process's resident
 memory is measured instead, in a child interpreter that does nothing else. The child renders

@@ -59,10 +59,12 @@ class _CachedGenerate:
         self._route = route
         self._cache: dict[bytes, tuple[Response, int]] = {}
         self.last_body: bytes = b""  # the ZIP most recently answered
+        self.misses = 0  # requests rendered (not answered from memory)
 
     def __call__(self, ctx: RequestContext) -> Response:
         hit = self._cache.get(ctx.body)
         if hit is None:
+            self.misses += 1
             before = ctx.state.ledger.account(ctx.key).spent
             response = self._route(ctx)
             if response.status == 200:

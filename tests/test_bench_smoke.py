@@ -1,6 +1,7 @@
 """`python -m bench --quick` runs end to end and prints its lines in the documented format.
 
-Timings are not asserted: the quick mode measures small images once, and CI machines are noisy.
+Timings are not asserted: the quick mode measures small images once, and machines are noisy.
+Run with ``pytest -m bench`` (left out of the default run).
 """
 
 from __future__ import annotations
@@ -10,19 +11,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.bench
+
 REPO = Path(__file__).resolve().parent.parent
-NAMES = (
-    r"overhead_ratio_1x\d+x\d+",
-    r"overhead_ratio_\d+x\d+x\d+",
-    r"import_time_ms",
-    r"preview_latency_ms",
-    r"tcp_connections_\d+_generations",
-    r"peak_memory_ratio_\d+x\d+x\d+",
-)
 NUMBER = r"\d+(?:\.\d+)?"
+SIZE = r"\d+x\d+x\d+"
+LINES = (
+    rf"run_txt2img_1x\d+x\d+_ms {NUMBER} server_ms={NUMBER}",
+    *(
+        rf"run_{graph}_1x\d+x\d+_ms {NUMBER} server_ms={NUMBER} vs_txt2img={NUMBER}"
+        for graph in ("vibe_stored", "character_reference", "img2img")
+    ),
+    rf"run_txt2img_{SIZE}_ms {NUMBER} server_ms={NUMBER} vs_txt2img={NUMBER}",
+    rf"first_preview_ms {NUMBER}",
+    r"tcp_connections_10_generations \d+ ==1 (ok|FAIL)",
+    rf"import_time_ms {NUMBER} <=150 (ok|FAIL)",
+    rf"peak_memory_mb_{SIZE} {NUMBER} ratio_to_output={NUMBER}",
+    r"summary figures=9 gates=\d/2 (ok|FAIL)",
+)
 
 
-def test_the_quick_benchmark_prints_every_measure_and_the_ratio_last() -> None:
+def test_the_quick_benchmark_prints_one_line_per_figure_and_a_summary_last() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick"],
         cwd=REPO,
@@ -31,14 +42,9 @@ def test_the_quick_benchmark_prints_every_measure_and_the_ratio_last() -> None:
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == len(NAMES) + 1
-    for name, text in zip(NAMES, lines, strict=False):
-        assert re.fullmatch(rf"{name} {NUMBER} (<=|==){NUMBER}", text), text
-    first_ratio = lines[0].split()[1]
-    worst = max(float(lines[0].split()[1]), float(lines[1].split()[1]))
-    assert re.fullmatch(rf"ratio={NUMBER}", lines[-1])
-    assert float(lines[-1].removeprefix("ratio=")) == worst
-    assert float(first_ratio) > 0
-    assert lines[4].split()[1] == str(int(lines[4].split()[1]))  # a count, not a time
+    assert len(lines) == len(LINES), result.stdout + result.stderr
+    for pattern, text in zip(LINES, lines, strict=True):
+        assert re.fullmatch(pattern, text), text
+    gates_failed = "FAIL" in lines[-1]
+    assert result.returncode == (1 if gates_failed else 0), result.stderr
