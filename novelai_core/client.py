@@ -264,7 +264,7 @@ class NovelAIClient:
         )
         response = self._send_full("POST", PATH_AUGMENT, ctx, cancel, on_wait, json=body)
         return GenerationResult(
-            self._unzip(response, None), None, None, None, response.correlation_id
+            images=self._unzip(response, None), seed=None, correlation_id=response.correlation_id
         )
 
     def upscale(
@@ -279,7 +279,7 @@ class NovelAIClient:
         ctx = self._ctx(paid=True, needed=upscale_cost(*image_size(image)))
         response = self._send_full("POST", PATH_UPSCALE, ctx, cancel, on_wait, json=body)
         return GenerationResult(
-            self._unzip(response, None), None, None, None, response.correlation_id
+            images=self._unzip(response, None), seed=None, correlation_id=response.correlation_id
         )
 
     def suggest_tags(
@@ -348,7 +348,10 @@ class NovelAIClient:
             )  # fmt: skip
             images = self._unzip(response, seed)
             check_count(images, prepared.settings.n_samples, response)
-            return GenerationResult(images, seed, prepared, cost, response.correlation_id)
+            return GenerationResult(
+                images=images, seed=seed, request=prepared, estimate=cost,
+                correlation_id=response.correlation_id,
+            )  # fmt: skip
         finals: dict[int, FinalImage] = {}
         events = self._stream(prepared, built, fmt, cancel, on_wait)
         iterator = iter(events)
@@ -368,7 +371,10 @@ class NovelAIClient:
             if close is not None:
                 close()
         images = tuple(finals[i].as_generated() for i in sorted(finals))
-        return GenerationResult(images, seed, prepared, cost, events.correlation_id)
+        return GenerationResult(
+            images=images, seed=seed, request=prepared, estimate=cost,
+            correlation_id=events.correlation_id,
+        )  # fmt: skip
 
     def stream_generate(
         self,
@@ -460,10 +466,11 @@ class NovelAIClient:
 
 
 def attach_partial(exc: NovelAIError, images: tuple[GeneratedImage, ...], wanted: int) -> None:
-    """Put the images that arrived on the error and say so in its text."""
+    """Put the images that arrived on the error; its text (str) then says how many."""
     exc.partial = images
-    exc.message += f" {len(images)} of {wanted} images arrived; they are in the error's .partial."
-    exc.args = (exc.message,)
+    exc.partial_notes = (
+        f"{len(images)} of {wanted} images arrived; they are in the error's .partial.",
+    )
 
 
 def check_count(images: tuple[GeneratedImage, ...], wanted: int, response: HttpResponse) -> None:

@@ -17,6 +17,9 @@ class NovelAIError(Exception):
     # Images that arrived before the failure (a stream cut after some finals, a ZIP short of
     # images): NovelAI may have charged for them, so they are handed over, not dropped.
     partial: tuple[GeneratedImage, ...] = ()
+    # Sentences about ``partial`` that follow the message in str(): how many arrived (added by
+    # the client), where a caller saved them (added by that caller). ``message`` stays as built.
+    partial_notes: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -33,7 +36,7 @@ class NovelAIError(Exception):
         self.correlation_id = correlation_id
 
     def __str__(self) -> str:
-        text = self.message
+        text = " ".join((self.message, *self.partial_notes))
         if self.correlation_id:
             text += f" [request {self.correlation_id}]"
         return text

@@ -22,19 +22,25 @@ if TYPE_CHECKING:  # PIL and the metadata reader are imported on first use: impo
 
 @dataclass(frozen=True)
 class GeneratedImage:
-    """One image as NovelAI sent it. ``png`` holds the original bytes, metadata intact.
+    """One image as NovelAI sent it. ``data`` holds the original bytes (PNG, or WebP when asked
+    for), metadata intact.
 
     ``image`` (PIL) and ``metadata`` are decoded on first access and then kept.
     """
 
     index: int
-    png: bytes = field(repr=False)
+    data: bytes = field(repr=False)
     seed: int | None = None
     name: str = ""
 
     @property
+    def png(self) -> bytes:
+        """The original bytes: the earlier name of ``data`` (which may hold WebP)."""
+        return self.data
+
+    @property
     def format(self) -> Literal["png", "webp", "jpeg", "unknown"]:
-        head = self.png[:12]
+        head = self.data[:12]
         if head.startswith(b"\x89PNG"):
             return "png"
         if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -51,7 +57,7 @@ class GeneratedImage:
         from .errors import DecodeError  # noqa: PLC0415
 
         try:
-            decoded = Image.open(io.BytesIO(self.png))
+            decoded = Image.open(io.BytesIO(self.data))
             decoded.load()
         except (OSError, ValueError, SyntaxError) as exc:
             raise DecodeError(f"NovelAI sent image {self.index} in a form PIL cannot read") from exc
@@ -62,15 +68,15 @@ class GeneratedImage:
         """NovelAI's parameters from the PNG text chunks (or stealth alpha); None if absent."""
         from .metadata.reader import read_metadata  # noqa: PLC0415
 
-        return read_metadata(self.png)
+        return read_metadata(self.data)
 
     def save(self, path: str) -> None:
         """Write the original bytes (not a re-encode, so the metadata survives)."""
         with open(path, "wb") as out:  # noqa: PTH123 - str or PathLike both welcome
-            out.write(self.png)
+            out.write(self.data)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GenerationResult:
     """The images of one generate call, in sample order (image i used seed + i)."""
 
@@ -85,7 +91,7 @@ class GenerationResult:
 
     @property
     def pngs(self) -> tuple[bytes, ...]:
-        return tuple(image.png for image in self.images)
+        return tuple(image.data for image in self.images)
 
     def save_all(self, folder: Path, prefix: str | None = None) -> list[Path]:
         """Write each image's original bytes (metadata intact) as ``<prefix>_<seed>_<i>.<ext>``
@@ -98,7 +104,7 @@ class GenerationResult:
             ext = image.format if image.format in ("png", "webp", "jpeg") else "png"
             seed = image.seed if image.seed is not None else "noseed"
             path = _free_path(folder / f"{prefix}_{seed}_{image.index}.{ext}")
-            path.write_bytes(image.png)
+            path.write_bytes(image.data)
             paths.append(path)
         return paths
 
@@ -125,15 +131,20 @@ class Preview:
 
 @dataclass(frozen=True)
 class FinalImage:
-    """A finished sample from a stream (the PNG NovelAI would put in the ZIP)."""
+    """A finished sample from a stream (the image NovelAI would put in the ZIP)."""
 
     sample: int
-    png: bytes = field(repr=False)
+    data: bytes = field(repr=False)
     seed: int | None = None
     gen_id: str | None = None
 
+    @property
+    def png(self) -> bytes:
+        """The image's bytes: the earlier name of ``data`` (which may hold WebP)."""
+        return self.data
+
     def as_generated(self) -> GeneratedImage:
-        return GeneratedImage(self.sample, self.png, self.seed, f"image_{self.sample}.png")
+        return GeneratedImage(self.sample, self.data, self.seed, f"image_{self.sample}.png")
 
 
 StreamEvent = Preview | FinalImage

@@ -101,7 +101,7 @@ def outputs(result: Any, seed: int, *, alpha: bool = True) -> tuple[Any, Any, in
 
     if not result.images:
         raise DecodeError("NovelAI returned no images")
-    batch, mask = pngs_to_tensors([img.png for img in result.images], alpha=alpha)
+    batch, mask = pngs_to_tensors([img.data for img in result.images], alpha=alpha)
     originals.remember(result.images)  # so Save NovelAI PNG can write the original bytes
     return batch, mask, seed, _comment(result.images[0])
 
@@ -109,7 +109,7 @@ def outputs(result: Any, seed: int, *, alpha: bool = True) -> tuple[Any, Any, in
 def _comment(image: Any) -> str:
     from ...novelai_core.metadata.reader import read_text_chunks
 
-    data = getattr(image, "png", None)
+    data = getattr(image, "data", None)
     if not isinstance(data, bytes | bytearray):
         return ""
     return read_text_chunks(bytes(data)).get("Comment", "")

@@ -37,9 +37,9 @@ def pixel_key(image: Image.Image) -> bytes:
 
 
 def remember(images: Iterable[Any]) -> None:
-    """Register each ``GeneratedImage``-like object (``.png`` bytes) that is a PNG."""
+    """Register each ``GeneratedImage``-like object (``.data`` bytes) that is a PNG."""
     for item in images:
-        data = getattr(item, "png", None)
+        data = getattr(item, "data", None)
         if isinstance(data, bytes) and data.startswith(b"\x89PNG"):
             remember_png(data)
 

@@ -21,7 +21,8 @@ TEMP_FOLDER: Final = "novelai_partial"  # under the system temp folder, outside 
 
 
 def save_partial(exc: Any) -> None:
-    """Write ``exc.partial`` to ComfyUI's output folder (else a temp folder); extend the message.
+    """Write ``exc.partial`` to ComfyUI's output folder (else a temp folder); the error's text
+    then says where.
 
     Does nothing when no image arrived. A folder that cannot be written falls back to the temp
     folder; if that fails too the message says so (the images stay on ``exc.partial``).
@@ -55,10 +56,10 @@ def _write(images: tuple[Any, ...], folder: Path) -> list[Path]:
     from ...novelai_core.results import GenerationResult
 
     # The original bytes, so NovelAI's metadata (prompt, seed) survives in each file.
-    paths: list[Path] = GenerationResult(images, seed=None).save_all(folder, prefix=PREFIX)
+    paths: list[Path] = GenerationResult(images=images, seed=None).save_all(folder, prefix=PREFIX)
     return paths
 
 
 def _extend(exc: Any, sentence: str) -> None:
-    exc.message = f"{exc.message} {sentence}"
-    exc.args = (exc.message,)
+    """Say in the error's text (its str) where the images went; its message stays as built."""
+    exc.partial_notes = (*exc.partial_notes, sentence)

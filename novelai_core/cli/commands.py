@@ -123,7 +123,7 @@ def run_demo(args: argparse.Namespace) -> int:
         ((stem, request),) = _demo_requests(None)
         first = client.generate(request, stream=True)  # the streaming path, previews unused
         written += first.save_all(out_dir, prefix=stem)
-        for stem, request in _demo_requests(first.images[0].png):
+        for stem, request in _demo_requests(first.images[0].data):
             written += client.generate(request).save_all(out_dir, prefix=stem)
     sys.stdout.write(
         f"Wrote {len(written)} images to {out_dir} (offline simulator: no account, no Anlas):\n"
