@@ -10,7 +10,13 @@ from PIL import Image
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE, PATH_SUBSCRIPTION
 from novelai_core.errors import InputError
 from novelai_core.metadata.reader import read_text_chunks
-from novelai_core.models.user import Character, Img2ImgSource, InpaintSource, Vibe
+from novelai_core.models.user import (
+    Character,
+    GenerationSettings,
+    Img2ImgSource,
+    InpaintSource,
+    Vibe,
+)
 from novelai_core.simulator import Simulator
 from tests.client_helpers import V5, client_for, requests_to, small_request
 
@@ -32,6 +38,18 @@ def test_generate_returns_original_pngs_with_seed_plus_index_and_metadata(
     assert first.metadata is not None and first.metadata.seed == 500
     assert first.image.size == (256, 384)
     assert result.seed == 500 and result.estimate is not None
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_webp_answer_is_in_data_and_png_is_only_its_old_name(
+    simulator: Simulator, stream: bool
+) -> None:
+    settings = GenerationSettings(width=256, height=384, steps=6, seed=9, image_format="webp")
+    request = small_request().model_copy(update={"settings": settings})
+    (image,) = client_for(simulator).generate(request, stream=stream).images
+    assert image.format == "webp" and image.data.startswith(b"RIFF")
+    assert image.png is image.data
+    assert Image.open(io.BytesIO(image.data)).format == "WEBP"
 
 
 def test_a_missing_seed_is_drawn_and_reported(simulator: Simulator) -> None:
