@@ -59,7 +59,7 @@ class NovelAIVibe:
         vibes: tuple[Any, ...] | None = None,
         unique_id: Any = None,
     ) -> tuple[tuple[Any, ...]]:
-        from ..novelai_core.images import png_bytes
+        from ..novelai_core.converter.images import png_bytes
         from ..novelai_core.models.user import Vibe
         from .vibe_store_node import shared_store, vibe_status
 

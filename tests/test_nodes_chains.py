@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from novelai_core.images import to_pil
+from novelai_core.converter.images import to_pil
 from tests.comfy_harness import load_pack, pack_module
 
 PACK = load_pack()
