@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -55,3 +56,23 @@ def test_no_node_module_imports_the_command_line() -> None:
         imported = _imported_modules(path, relative=True)
         cli = [n for n in imported if n == "novelai_core.cli" or n.startswith("novelai_core.cli.")]
         assert cli == [], path
+
+
+# Private names of requests, urllib3 and Pillow that earlier versions of this project used, plus
+# the private-module imports a regression would most likely bring back.
+_DEPENDENCY_PRIVATES = re.compile(
+    r"\._get_conn\b|\._fp\b|\._connection\b|\bload_read\b|\bdecodermaxblock\b"
+    r"|get_connection_with_tls_context|pool_classes_by_scheme|\.im\s*=|\._im\b"
+    r"|from (?:requests|urllib3|PIL)(?:\.\w+)* import _\w"
+)
+
+
+def test_no_module_reaches_into_private_names_of_its_dependencies() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in _tracked_modules()
+        if path.name != "test_layout.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _DEPENDENCY_PRIVATES.search(line)
+    ]
+    assert offenders == []
