@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from .account import NovelAIAccount
 from .character import NovelAICharacter
 from .director import (
@@ -24,58 +26,35 @@ from .vibe import NovelAIVibe
 from .vibe_files import NovelAIExportVibe, NovelAIVibeFile
 from .vibe_store_node import NovelAIVibeStore
 
-NODE_CLASS_MAPPINGS: dict[str, type] = {
-    "NovelAI_Generate": NovelAIGenerate,
-    "NovelAI_Prompt": NovelAIPrompt,
-    "NovelAI_Character": NovelAICharacter,
-    "NovelAI_CharacterReference": NovelAICharacterReference,
-    "NovelAI_Vibe": NovelAIVibe,
-    "NovelAI_VibeFile": NovelAIVibeFile,
-    "NovelAI_ExportVibe": NovelAIExportVibe,
-    "NovelAI_VibeStore": NovelAIVibeStore,
-    "NovelAI_Img2Img": NovelAIImg2Img,
-    "NovelAI_Inpaint": NovelAIInpaint,
-    "NovelAI_Account": NovelAIAccount,
-    "NovelAI_RemoveBackground": NovelAIRemoveBackground,
-    "NovelAI_LineArt": NovelAILineArt,
-    "NovelAI_Sketch": NovelAISketch,
-    "NovelAI_Colorize": NovelAIColorize,
-    "NovelAI_Emotion": NovelAIEmotion,
-    "NovelAI_Declutter": NovelAIDeclutter,
-    "NovelAI_Upscale": NovelAIUpscale,
-    "NovelAI_Enhance": NovelAIEnhance,
-    "NovelAI_LoadPNG": NovelAILoadPNG,
-    "NovelAI_SavePNG": NovelAISavePNG,
-    "NovelAI_ConvertWeights": NovelAIConvertWeights,
-    "NovelAI_TokenCount": NovelAITokenCount,
-    "NovelAI_SuggestTags": NovelAISuggestTags,
-}
+# One row per node: the id saved in workflows (never change it), the class, the name shown.
+NODES: Final[tuple[tuple[str, type, str], ...]] = (
+    ("NovelAI_Generate", NovelAIGenerate, "NovelAI Generate"),
+    ("NovelAI_Prompt", NovelAIPrompt, "NovelAI Prompt"),
+    ("NovelAI_Character", NovelAICharacter, "NovelAI Character"),
+    ("NovelAI_CharacterReference", NovelAICharacterReference, "NovelAI Character Reference"),
+    ("NovelAI_Vibe", NovelAIVibe, "NovelAI Vibe"),
+    ("NovelAI_VibeFile", NovelAIVibeFile, "NovelAI Vibe File"),
+    ("NovelAI_ExportVibe", NovelAIExportVibe, "NovelAI Export Vibe"),
+    ("NovelAI_VibeStore", NovelAIVibeStore, "NovelAI Vibe Store"),
+    ("NovelAI_Img2Img", NovelAIImg2Img, "NovelAI Img2Img"),
+    ("NovelAI_Inpaint", NovelAIInpaint, "NovelAI Inpaint"),
+    ("NovelAI_Account", NovelAIAccount, "NovelAI Account"),
+    ("NovelAI_RemoveBackground", NovelAIRemoveBackground, "NovelAI Remove Background"),
+    ("NovelAI_LineArt", NovelAILineArt, "NovelAI Line Art"),
+    ("NovelAI_Sketch", NovelAISketch, "NovelAI Sketch"),
+    ("NovelAI_Colorize", NovelAIColorize, "NovelAI Colorize"),
+    ("NovelAI_Emotion", NovelAIEmotion, "NovelAI Emotion"),
+    ("NovelAI_Declutter", NovelAIDeclutter, "NovelAI Declutter"),
+    ("NovelAI_Upscale", NovelAIUpscale, "NovelAI Upscale"),
+    ("NovelAI_Enhance", NovelAIEnhance, "NovelAI Enhance"),
+    ("NovelAI_LoadPNG", NovelAILoadPNG, "Load NovelAI PNG"),
+    ("NovelAI_SavePNG", NovelAISavePNG, "Save NovelAI PNG"),
+    ("NovelAI_ConvertWeights", NovelAIConvertWeights, "NovelAI Convert Weights"),
+    ("NovelAI_TokenCount", NovelAITokenCount, "NovelAI Token Count"),
+    ("NovelAI_SuggestTags", NovelAISuggestTags, "NovelAI Suggest Tags"),
+)
 
-NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {
-    "NovelAI_Generate": "NovelAI Generate",
-    "NovelAI_Prompt": "NovelAI Prompt",
-    "NovelAI_Character": "NovelAI Character",
-    "NovelAI_CharacterReference": "NovelAI Character Reference",
-    "NovelAI_Vibe": "NovelAI Vibe",
-    "NovelAI_VibeFile": "NovelAI Vibe File",
-    "NovelAI_ExportVibe": "NovelAI Export Vibe",
-    "NovelAI_VibeStore": "NovelAI Vibe Store",
-    "NovelAI_Img2Img": "NovelAI Img2Img",
-    "NovelAI_Inpaint": "NovelAI Inpaint",
-    "NovelAI_Account": "NovelAI Account",
-    "NovelAI_RemoveBackground": "NovelAI Remove Background",
-    "NovelAI_LineArt": "NovelAI Line Art",
-    "NovelAI_Sketch": "NovelAI Sketch",
-    "NovelAI_Colorize": "NovelAI Colorize",
-    "NovelAI_Emotion": "NovelAI Emotion",
-    "NovelAI_Declutter": "NovelAI Declutter",
-    "NovelAI_Upscale": "NovelAI Upscale",
-    "NovelAI_Enhance": "NovelAI Enhance",
-    "NovelAI_LoadPNG": "Load NovelAI PNG",
-    "NovelAI_SavePNG": "Save NovelAI PNG",
-    "NovelAI_ConvertWeights": "NovelAI Convert Weights",
-    "NovelAI_TokenCount": "NovelAI Token Count",
-    "NovelAI_SuggestTags": "NovelAI Suggest Tags",
-}
+NODE_CLASS_MAPPINGS: dict[str, type] = {node_id: cls for node_id, cls, _ in NODES}
+NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {node_id: name for node_id, _, name in NODES}
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS"]
