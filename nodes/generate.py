@@ -72,14 +72,9 @@ class NovelAIGenerate:
     )
     CATEGORY = t.CATEGORY
     FUNCTION = "generate"
-    RETURN_TYPES = ("IMAGE", "MASK", "INT", "STRING")
-    RETURN_NAMES = ("images", "mask", "seed", "metadata")
-    OUTPUT_TOOLTIPS = (
-        "The generated images, [B,H,W,3] float32 in 0..1.",
-        "Transparency (V5 transparent background): 1 = transparent; zeros for opaque images.",
-        "The seed used (sample i used seed + i).",
-        "NovelAI's metadata of the first image (the PNG's Comment JSON).",
-    )
+    RETURN_TYPES = t.GENERATION_RETURN_TYPES
+    RETURN_NAMES = t.GENERATION_RETURN_NAMES
+    OUTPUT_TOOLTIPS = t.GENERATION_OUTPUT_TOOLTIPS
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name

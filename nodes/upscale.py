@@ -80,14 +80,9 @@ class NovelAIEnhance:
     )
     CATEGORY = CATEGORY_UPSCALE
     FUNCTION = "enhance"
-    RETURN_TYPES = ("IMAGE", "MASK", "INT", "STRING")
-    RETURN_NAMES = ("images", "mask", "seed", "metadata")
-    OUTPUT_TOOLTIPS = (
-        "The enhanced image.",
-        "Transparency (V5 transparent background): 1 = transparent.",
-        "The seed used.",
-        "NovelAI's metadata of the image (the PNG's Comment JSON).",
-    )
+    RETURN_TYPES = t.GENERATION_RETURN_TYPES
+    RETURN_NAMES = t.GENERATION_RETURN_NAMES
+    OUTPUT_TOOLTIPS = t.GENERATION_OUTPUT_TOOLTIPS
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name

@@ -64,3 +64,13 @@ def socket(type_name: str, tooltip: str) -> InputSpec:
 
 
 IMAGE_INPUT_TOOLTIP: Final = "The image; of a batch, the first image is used."
+
+# The outputs of the nodes that run a generation (Generate, Enhance), in this order.
+GENERATION_RETURN_TYPES: Final = ("IMAGE", "MASK", "INT", "STRING")
+GENERATION_RETURN_NAMES: Final = ("images", "mask", "seed", "metadata")
+GENERATION_OUTPUT_TOOLTIPS: Final = (
+    "The generated images, [B,H,W,3] float32 in 0..1.",
+    "Transparency (V5 transparent background): 1 = transparent; zeros for opaque images.",
+    "The seed used (sample i used seed + i).",
+    "NovelAI's metadata of the first image (the PNG's Comment JSON).",
+)
