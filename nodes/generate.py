@@ -176,6 +176,8 @@ def _canvas_inputs() -> dict[str, t.InputSpec]:
 
 
 def _sampling_inputs() -> dict[str, t.InputSpec]:
+    from ..novelai_core.models.user import GenerationSettings
+
     return {
         "seed": widgets.seed(
             "Seed of the first sample (sample i uses seed + i). A fixed seed re-queued "
@@ -191,7 +193,9 @@ def _sampling_inputs() -> dict[str, t.InputSpec]:
             KARRAS,
             "Noise schedule; 'native' is V3 only. V5 always uses karras (as the web app).",
         ),
-        "cfg_rescale": t.unit_float("Prompt guidance rescale (0 = off).", 0.0),
+        "cfg_rescale": t.field_widget(
+            GenerationSettings, "cfg_rescale", tooltip="Prompt guidance rescale (0 = off)."
+        ),
         "variety": t.boolean("Variety+: more varied compositions (V3, V4, V4.5; not V5).", False),
         "samples": t.integer("Images per request (limited by size; each may cost Anlas).", 1, 1, 8),
     }

@@ -25,6 +25,8 @@ class NovelAICharacterReference:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        from ..novelai_core.models.user import CharacterReference
+
         return {
             "required": {
                 "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
@@ -33,9 +35,15 @@ class NovelAICharacterReference:
                     "character&style",
                     "What to take from the image: the character, the style, or both.",
                 ),
-                "strength": t.unit_float("How strongly the reference is followed.", 1.0),
-                "fidelity": t.unit_float(
-                    "How closely details are kept (NovelAI sends 1 − fidelity).", 1.0
+                "strength": t.field_widget(
+                    CharacterReference,
+                    "strength",
+                    tooltip="How strongly the reference is followed.",
+                ),
+                "fidelity": t.field_widget(
+                    CharacterReference,
+                    "fidelity",
+                    tooltip="How closely details are kept (NovelAI sends 1 − fidelity).",
                 ),
             },
             "optional": {

@@ -64,17 +64,20 @@ class NovelAIImg2Img:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        from ..novelai_core.models.user import Img2ImgSource
+
         return {
             "required": {
                 "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
-                "strength": t.unit_float(
-                    "How much may change: low keeps the image, high repaints it freely.",
-                    0.7,
-                    low=0.01,
-                    high=0.99,
+                "strength": t.field_widget(
+                    Img2ImgSource,
+                    "strength",
+                    tooltip="How much may change: low keeps the image, high repaints it freely.",
                 ),
-                "noise": t.unit_float(
-                    "Extra noise added to the image first: more new detail.", 0.0, high=0.99
+                "noise": t.field_widget(
+                    Img2ImgSource,
+                    "noise",
+                    tooltip="Extra noise added to the image first: more new detail.",
                 ),
                 "color_correct": t.boolean("Keep the source image's colours.", False),
             }
@@ -108,19 +111,24 @@ class NovelAIInpaint:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        from ..novelai_core.models.user import InpaintSource
+
         return {
             "required": {
                 "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
                 "mask": t.socket(
                     "MASK", "Where to repaint: 1 (white) = repaint, 0 = keep. First of a batch."
                 ),
-                "strength": t.unit_float(
-                    "The web app's inpaint strength: 1 repaints the masked area freely, lower "
-                    "values keep more of what is there.",
-                    1.0,
-                    low=0.01,
+                # The web app's inpaint slider is the model's img2img_strength.
+                "strength": t.field_widget(
+                    InpaintSource,
+                    "img2img_strength",
+                    tooltip="The web app's inpaint strength: 1 repaints the masked area freely, "
+                    "lower values keep more of what is there.",
                 ),
-                "noise": t.unit_float("Extra noise added first: more new detail.", 0.0, high=0.99),
+                "noise": t.field_widget(
+                    InpaintSource, "noise", tooltip="Extra noise added first: more new detail."
+                ),
                 "add_original_image": t.boolean(
                     "Paste the original back outside the mask (hard seams, exact pixels).", False
                 ),

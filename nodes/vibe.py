@@ -34,15 +34,20 @@ class NovelAIVibe:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        from ..novelai_core.models.user import Vibe
+
         return {
             "required": {
                 "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
-                "information_extracted": t.unit_float(
-                    "How much of the image is taken: low = mood and colours, high = details. "
-                    "On V4+ a new value means a new encoding.",
-                    1.0,
+                "information_extracted": t.field_widget(
+                    Vibe,
+                    "information_extracted",
+                    tooltip="How much of the image is taken: low = mood and colours, high = "
+                    "details. On V4+ a new value means a new encoding.",
                 ),
-                "strength": t.unit_float("How strongly the vibe steers the image.", 0.6),
+                "strength": t.field_widget(
+                    Vibe, "strength", tooltip="How strongly the vibe steers the image."
+                ),
             },
             "optional": {
                 "vibes": t.socket(t.VIBES, "Vibes before this one (optional)."),

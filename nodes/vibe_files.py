@@ -62,6 +62,8 @@ class NovelAIVibeFile:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        from ..novelai_core.models.user import Vibe
+
         files = _input_vibe_files() or [NO_FILES]
         return {
             "required": {
@@ -71,12 +73,15 @@ class NovelAIVibeFile:
                     "file. Off: the two values below apply to every vibe of the file.",
                     True,
                 ),
-                "information_extracted": t.unit_float(
-                    "Used when 'use file settings' is off. A value the file has no encoding "
-                    "for means a new encoding (2 Anlas) on V4+.",
-                    1.0,
+                "information_extracted": t.field_widget(
+                    Vibe,
+                    "information_extracted",
+                    tooltip="Used when 'use file settings' is off. A value the file has no "
+                    "encoding for means a new encoding (2 Anlas) on V4+.",
                 ),
-                "strength": t.unit_float("Used when 'use file settings' is off.", 0.6),
+                "strength": t.field_widget(
+                    Vibe, "strength", tooltip="Used when 'use file settings' is off."
+                ),
             },
             "optional": {"vibes": t.socket(t.VIBES, "Vibes before these (optional).")},
             "hidden": {"unique_id": "UNIQUE_ID"},

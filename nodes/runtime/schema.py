@@ -7,7 +7,10 @@ Chains are tuples of frozen ``novelai_core.models.user`` models; nodes never mut
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 PROMPT: Final = "NAI_PROMPT"
 CHARACTERS: Final = "NAI_CHARACTERS"
@@ -44,6 +47,29 @@ def unit_float(tooltip: str, default: float, *, low: float = 0.0, high: float = 
         "FLOAT",
         {"default": default, "min": low, "max": high, "step": 0.01, "tooltip": tooltip},
     )
+
+
+def field_widget(model: type[BaseModel], name: str, *, tooltip: str) -> InputSpec:
+    """The widget of one field of a core model: its type, default and limits come from the field.
+
+    A limit is written once, in the model (``Field(0.6, ge=0.0, le=1.0)``): the node offers what
+    the model accepts. Floats move in steps of 0.01. The model is passed in by the caller, so
+    pydantic is imported when a node's INPUT_TYPES is read, never when the pack is imported.
+    """
+    field = model.model_fields[name]
+    kinds = {float: ("FLOAT", 0.01), int: ("INT", 1)}
+    if field.annotation not in kinds:
+        raise TypeError(f"{model.__name__}.{name}: no widget for {field.annotation!r}")
+    kind, step = kinds[field.annotation]
+    options: dict[str, Any] = {"default": field.default}
+    for constraint in field.metadata:
+        if hasattr(constraint, "ge"):
+            options["min"] = constraint.ge
+        if hasattr(constraint, "le"):
+            options["max"] = constraint.le
+    if options.keys() != {"default", "min", "max"}:
+        raise TypeError(f"{model.__name__}.{name}: a widget needs a default, ge and le")
+    return (kind, {**options, "step": step, "tooltip": tooltip})
 
 
 def integer(tooltip: str, default: int, low: int, high: int, *, step: int = 1) -> InputSpec:
