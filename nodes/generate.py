@@ -125,24 +125,26 @@ class NovelAIGenerate:
         character_references: tuple[Any, ...] | None = None,
         unique_id: str | None = None,
     ) -> tuple[Any, Any, int, str]:
+        from ..novelai_core.models.user import GenerationSettings
         from .source import fit_source
 
         w, h = resolve_size(size, width, height)
-        settings = _settings(
-            model,
-            w,
-            h,
-            seed=seed,
+        settings = build_model(
+            GenerationSettings,
+            width=w,
+            height=h,
             steps=steps,
             scale=scale,
             sampler=sampler,
-            noise_schedule=noise_schedule,
+            noise_schedule=resolve_schedule(model, noise_schedule),
             cfg_rescale=cfg_rescale,
-            variety=variety,
-            samples=samples,
-            smea=smea,
+            seed=seed,
+            n_samples=samples,
+            smea=smea != SMEA_OFF,
+            smea_dyn=smea == "SMEA+DYN",
             decrisper=decrisper,
-            transparent_background=transparent_background,
+            variety=variety,
+            transparent_background=transparent_background or None,
         )
         request = build_request(
             model,
@@ -219,45 +221,6 @@ def _single_version_inputs() -> dict[str, t.InputSpec]:
             "V5 only: transparent background; the alpha comes out as the MASK.", False
         ),
     }
-
-
-def _settings(
-    model: str,
-    width: int,
-    height: int,
-    *,
-    seed: int,
-    steps: int,
-    scale: float,
-    sampler: str,
-    noise_schedule: str,
-    cfg_rescale: float,
-    variety: bool,
-    samples: int,
-    smea: str,
-    decrisper: bool,
-    transparent_background: bool,
-) -> Any:
-    """GenerationSettings from the Generate node's widgets (the canvas already resolved)."""
-    from ..novelai_core.models.user import GenerationSettings
-
-    return build_model(
-        GenerationSettings,
-        width=width,
-        height=height,
-        steps=steps,
-        scale=scale,
-        sampler=sampler,
-        noise_schedule=resolve_schedule(model, noise_schedule),
-        cfg_rescale=cfg_rescale,
-        seed=seed,
-        n_samples=samples,
-        smea=smea != SMEA_OFF,
-        smea_dyn=smea == "SMEA+DYN",
-        decrisper=decrisper,
-        variety=variety,
-        transparent_background=transparent_background or None,
-    )
 
 
 def build_request(
