@@ -10,22 +10,34 @@ guard before anything is sent. Outputs come back at the size NovelAI answers wit
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
 from ..novelai_core.contract.constants import EMOTIONS
 from .runtime import schema as t
 from .runtime import widgets
 
+if TYPE_CHECKING:
+    from torch import Tensor
+
 CATEGORY_DIRECTOR: Final = "NovelAI/director tools"
 DEFRY_MAX: Final = 5
+
+
+class ToolImage(NamedTuple):
+    """One image a Director tool sent back: the IMAGE and its transparency as a MASK."""
+
+    image: Tensor
+    mask: Tensor
 
 
 def _defry(tooltip: str) -> t.InputSpec:
     return t.integer(tooltip, 0, 0, DEFRY_MAX)
 
 
-def augment(tool: str, image: Any, guard: str, unique_id: Any, **options: Any) -> tuple[Any, ...]:
-    """Send the first image of ``image`` to one Director tool; the images and their masks."""
+def augment(
+    tool: str, image: Tensor, guard: str, unique_id: str | None, **options: str | int
+) -> list[ToolImage]:
+    """Send the first image of ``image`` to one Director tool; the images it sent back."""
     from ..novelai_core.contract.cost import augment_cost
     from ..novelai_core.contract.tool_sizes import director_size
     from .runtime.comfy_compat import node_id
@@ -49,11 +61,11 @@ def augment(tool: str, image: Any, guard: str, unique_id: Any, **options: Any) -
         node_id=node_id(unique_id),
         send=send,
     )
-    return tuple(images_to_tensors([img.image]) for img in result.images)
+    return [ToolImage(*images_to_tensors([img.image])) for img in result.images]
 
 
 class _DirectorTool:
-    """Shared shape of the one-image tools: image and spend guard in, one IMAGE out."""
+    """Shared shape of the one-image tools: image, options and spend guard in, one IMAGE out."""
 
     TOOL: ClassVar[str]
     CATEGORY = CATEGORY_DIRECTOR
@@ -73,12 +85,17 @@ class _DirectorTool:
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
-    def run(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any, ...]:
-        outputs = augment(self.TOOL, image, spend_guard, unique_id)
-        return (outputs[0][0],)
+
+class _ImageOnlyTool(_DirectorTool):
+    """A tool with no options of its own (each tool with options defines its own ``run``)."""
+
+    def run(
+        self, *, image: Tensor, spend_guard: str, unique_id: str | None = None
+    ) -> tuple[Tensor, ...]:
+        return (augment(self.TOOL, image, spend_guard, unique_id)[0].image,)
 
 
-class NovelAILineArt(_DirectorTool):
+class NovelAILineArt(_ImageOnlyTool):
     """Director tool: line art."""
 
     TOOL = "lineart"
@@ -88,7 +105,7 @@ class NovelAILineArt(_DirectorTool):
     )
 
 
-class NovelAISketch(_DirectorTool):
+class NovelAISketch(_ImageOnlyTool):
     """Director tool: sketch."""
 
     TOOL = "sketch"
@@ -117,11 +134,16 @@ class NovelAIDeclutter(_DirectorTool):
             ),
         }
 
-    def run(  # type: ignore[override]
-        self, *, image: Any, keep_speech_bubbles: bool, spend_guard: str, unique_id: Any = None
-    ) -> tuple[Any, ...]:
+    def run(
+        self,
+        *,
+        image: Tensor,
+        keep_speech_bubbles: bool,
+        spend_guard: str,
+        unique_id: str | None = None,
+    ) -> tuple[Tensor]:
         tool = "declutter-keep-bubbles" if keep_speech_bubbles else "declutter"
-        return (augment(tool, image, spend_guard, unique_id)[0][0],)
+        return (augment(tool, image, spend_guard, unique_id)[0].image,)
 
 
 class NovelAIColorize(_DirectorTool):
@@ -142,11 +164,17 @@ class NovelAIColorize(_DirectorTool):
             "defry": _defry("0..5: how strongly the result departs from the source (0 = most)."),
         }
 
-    def run(  # type: ignore[override]
-        self, *, image: Any, prompt: str, defry: int, spend_guard: str, unique_id: Any = None
-    ) -> tuple[Any, ...]:
+    def run(
+        self,
+        *,
+        image: Tensor,
+        prompt: str,
+        defry: int,
+        spend_guard: str,
+        unique_id: str | None = None,
+    ) -> tuple[Tensor]:
         outputs = augment(self.TOOL, image, spend_guard, unique_id, prompt=prompt, defry=defry)
-        return (outputs[0][0],)
+        return (outputs[0].image,)
 
 
 class NovelAIEmotion(_DirectorTool):
@@ -169,16 +197,16 @@ class NovelAIEmotion(_DirectorTool):
             "extra_prompt": t.text("Optional tags added after the emotion (e.g. 'tears')."),
         }
 
-    def run(  # type: ignore[override]
+    def run(
         self,
         *,
-        image: Any,
+        image: Tensor,
         emotion: str,
         level: int,
         extra_prompt: str,
         spend_guard: str,
-        unique_id: Any = None,
-    ) -> tuple[Any, ...]:
+        unique_id: str | None = None,
+    ) -> tuple[Tensor]:
         outputs = augment(
             self.TOOL,
             image,
@@ -188,10 +216,10 @@ class NovelAIEmotion(_DirectorTool):
             emotion_extra=extra_prompt,
             defry=level,
         )
-        return (outputs[0][0],)
+        return (outputs[0].image,)
 
 
-class NovelAIRemoveBackground(_DirectorTool):
+class NovelAIRemoveBackground(_ImageOnlyTool):
     """Director tool: background removal; three images and the subject's mask."""
 
     TOOL = "bg-removal"
@@ -209,7 +237,9 @@ class NovelAIRemoveBackground(_DirectorTool):
         "Background mask: 1 = removed background (transparent), 0 = subject; like LoadImage.",
     )
 
-    def run(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any, ...]:
+    def run(  # the base's signature; four outputs instead of one
+        self, *, image: Tensor, spend_guard: str, unique_id: str | None = None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         from ..novelai_core.errors import DecodeError
 
         outputs = augment(self.TOOL, image, spend_guard, unique_id)
