@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .runtime import schema as t
 
+if TYPE_CHECKING:
+    from ..novelai_core.client import NovelAIClient
 
-def account_text(client: Any) -> str:
+
+def account_text(client: NovelAIClient) -> str:
     """One readable block; the token only ever appears masked ("pst-…abcd")."""
     from ..novelai_core.contract.constants import TIER_NAMES
 
@@ -25,7 +28,7 @@ def account_text(client: Any) -> str:
     )
 
 
-def v5_allowance_text(tier: Any, percent: float | None) -> str:
+def v5_allowance_text(tier: int | None, percent: float | None) -> str:
     """The Opus V5 allowance (usage.percent): V5 is free on Opus only until it reaches 100 %."""
     from ..novelai_core.contract.constants import OPUS_TIER
 

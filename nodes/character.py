@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..novelai_core.contract.constants import GRID_CELLS
 from .runtime import schema as t
+
+if TYPE_CHECKING:
+    from ..novelai_core.models.user import Character
 
 AI_CHOICE = "AI's choice"
 CUSTOM_XY = "custom x/y"
@@ -70,8 +73,8 @@ class NovelAICharacter:
         x: float,
         y: float,
         enabled: bool,
-        characters: tuple[Any, ...] | None = None,
-    ) -> tuple[tuple[Any, ...]]:
+        characters: tuple[Character, ...] | None = None,
+    ) -> tuple[tuple[Character, ...]]:
         from ..novelai_core.models.user import Character
 
         character = Character(

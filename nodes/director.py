@@ -10,17 +10,33 @@ guard before anything is sent. Outputs come back at the size NovelAI answers wit
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple, TypedDict
 
 from ..novelai_core.contract.constants import EMOTIONS
 from .runtime import schema as t
 from .runtime import widgets
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from torch import Tensor
+    from typing_extensions import Unpack
+
+    from ..novelai_core.client import NovelAIClient
+    from ..novelai_core.results import GenerationResult
+    from ..novelai_core.transport.http_transport import WaitCallback
 
 CATEGORY_DIRECTOR: Final = "NovelAI/director tools"
 DEFRY_MAX: Final = 5
+
+
+class ToolOptions(TypedDict, total=False):
+    """The options some tools take (``NovelAIClient.augment``'s keywords)."""
+
+    prompt: str
+    defry: int
+    emotion: str
+    emotion_extra: str
 
 
 class ToolImage(NamedTuple):
@@ -35,7 +51,7 @@ def _defry(tooltip: str) -> t.InputSpec:
 
 
 def augment(
-    tool: str, image: Tensor, guard: str, unique_id: str | None, **options: str | int
+    tool: str, image: Tensor, guard: str, unique_id: str | None, **options: Unpack[ToolOptions]
 ) -> list[ToolImage]:
     """Send the first image of ``image`` to one Director tool; the images it sent back."""
     from ..novelai_core.contract.cost import augment_cost
@@ -51,7 +67,9 @@ def augment(
 
         source = source.resize((width, height), Image.Resampling.LANCZOS)
 
-    def send(client: Any, cancel: Any, on_wait: Any) -> Any:
+    def send(
+        client: NovelAIClient, cancel: Callable[[], bool], on_wait: WaitCallback
+    ) -> GenerationResult:
         return client.augment(tool, source, cancel=cancel, on_wait=on_wait, **options)
 
     result = run_paid_tool(

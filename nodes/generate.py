@@ -8,7 +8,7 @@ IS_CHANGED: re-queueing with a fixed seed must reuse ComfyUI's cache (no request
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ..novelai_core.contract.capabilities import get_capability
 from ..novelai_core.contract.constants import (
@@ -21,6 +21,23 @@ from ..novelai_core.contract.constants import (
 from .runtime import comfy_compat, widgets
 from .runtime import schema as t
 from .runtime.generate_run import run_generation
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from torch import Tensor
+
+    from ..novelai_core.models.user import (
+        Character,
+        CharacterReference,
+        GenerationRequest,
+        GenerationSettings,
+        Img2ImgSource,
+        InpaintSource,
+        Prompt,
+        Vibe,
+    )
+
+Model = TypeVar("Model", bound="BaseModel")
 
 CUSTOM_SIZE: Final = "Custom"
 SIZE_OPTIONS: Final = (*SIZE_PRESETS, CUSTOM_SIZE)
@@ -101,7 +118,7 @@ class NovelAIGenerate:
     def generate(
         self,
         *,
-        prompt: Any,
+        prompt: Prompt,
         model: str,
         size: str,
         width: int,
@@ -119,12 +136,12 @@ class NovelAIGenerate:
         smea: str,
         decrisper: bool,
         transparent_background: bool,
-        characters: tuple[Any, ...] | None = None,
-        source: Any = None,
-        vibes: tuple[Any, ...] | None = None,
-        character_references: tuple[Any, ...] | None = None,
+        characters: tuple[Character, ...] | None = None,
+        source: Img2ImgSource | InpaintSource | None = None,
+        vibes: tuple[Vibe, ...] | None = None,
+        character_references: tuple[CharacterReference, ...] | None = None,
         unique_id: str | None = None,
-    ) -> tuple[Any, Any, int, str]:
+    ) -> tuple[Tensor, Tensor, int, str]:
         from ..novelai_core.models.user import GenerationSettings
         from .source import fit_source
 
@@ -225,14 +242,14 @@ def _single_version_inputs() -> dict[str, t.InputSpec]:
 
 def build_request(
     model: str,
-    prompt: Any,
-    settings: Any,
+    prompt: Prompt,
+    settings: GenerationSettings,
     *,
-    characters: tuple[Any, ...] | None = None,
-    source: Any = None,
-    vibes: tuple[Any, ...] | None = None,
-    character_references: tuple[Any, ...] | None = None,
-) -> Any:
+    characters: tuple[Character, ...] | None = None,
+    source: Img2ImgSource | InpaintSource | None = None,
+    vibes: tuple[Vibe, ...] | None = None,
+    character_references: tuple[CharacterReference, ...] | None = None,
+) -> GenerationRequest:
     """The GenerationRequest of a node's inputs; missing chains are empty."""
     from ..novelai_core.models.user import GenerationRequest
 
@@ -248,7 +265,7 @@ def build_request(
     )
 
 
-def build_model(model_class: Any, **fields: Any) -> Any:
+def build_model(model_class: type[Model], **fields: object) -> Model:
     """Construct a user model; pydantic's errors become the SDK's readable InputError."""
     from pydantic import ValidationError
 

@@ -16,15 +16,29 @@ import hashlib
 import importlib
 import json
 from pathlib import Path
-from typing import Any, Final
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final
 
 from .runtime import schema as t
+
+if TYPE_CHECKING:
+    from PIL import Image
+    from torch import Tensor
+
+    from ..novelai_core.metadata.params import RecordedCharacter
+    from ..novelai_core.models.user import Character
+
+    # image, mask, prompt, negative, seed, model, width, height, steps, scale, sampler,
+    # characters, metadata: RETURN_TYPES of NovelAILoadPNG.
+    LoadedPNG = tuple[
+        Tensor, Tensor, str, str, int, str, int, int, int, float, str, tuple[Character, ...], str
+    ]
 
 CATEGORY_IMAGE: Final = "NovelAI/image"
 NO_FILES: Final = "(no PNG in ComfyUI's input folder)"
 
 
-def folder_paths() -> Any:
+def folder_paths() -> ModuleType:
     """ComfyUI's ``folder_paths`` module; InputError outside ComfyUI."""
     try:
         return importlib.import_module("folder_paths")
@@ -56,7 +70,7 @@ def _read_input(image: str) -> bytes:
         raise InputError(f"Load NovelAI PNG: cannot read {path.name}: {exc.strerror}") from None
 
 
-def _characters(recorded: Any) -> tuple[Any, ...]:
+def _characters(recorded: tuple[RecordedCharacter, ...]) -> tuple[Character, ...]:
     from ..novelai_core.models.user import Character
 
     return tuple(Character(prompt=c.prompt, uc=c.uc, position=c.center) for c in recorded)
@@ -123,7 +137,7 @@ class NovelAILoadPNG:
         except Exception:  # let load() report the problem with its own message
             return ""
 
-    def load(self, *, image: str) -> tuple[Any, ...]:
+    def load(self, *, image: str) -> LoadedPNG:
         from ..novelai_core.errors import InputError
         from ..novelai_core.metadata.params import generation_parameters
         from ..novelai_core.metadata.reader import read_metadata
@@ -174,7 +188,7 @@ def model_guess_text(model: str | None, candidates: tuple[str, ...], source: str
     )
 
 
-def comfy_chunks(prompt: Any, extra_pnginfo: Any) -> dict[str, str]:
+def comfy_chunks(prompt: object, extra_pnginfo: object) -> dict[str, str]:
     """ComfyUI's own PNG text: ``prompt`` (the API graph) and each extra_pnginfo key
     (``workflow``: the UI graph), as its SaveImage writes them; none with --disable-metadata."""
     if _metadata_disabled():
@@ -231,11 +245,11 @@ class NovelAISavePNG:
     def save(
         self,
         *,
-        images: Any,
+        images: Tensor,
         filename_prefix: str,
-        prompt: Any = None,
-        extra_pnginfo: Any = None,
-        unique_id: Any = None,
+        prompt: dict[str, Any] | None = None,
+        extra_pnginfo: dict[str, Any] | None = None,
+        unique_id: str | None = None,
     ) -> dict[str, Any]:
         from ..novelai_core.metadata.reader import add_text_chunks
         from .runtime import comfy_compat, originals
@@ -268,7 +282,7 @@ class NovelAISavePNG:
         return {"ui": {"images": saved}, "result": ()}
 
 
-def _plain_png(image: Any) -> bytes:
+def _plain_png(image: Image.Image) -> bytes:
     import io
 
     buf = io.BytesIO()

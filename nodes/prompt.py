@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..novelai_core.contract.capabilities import MODELS
 from .runtime import schema as t
+
+if TYPE_CHECKING:
+    from ..novelai_core.models.user import Prompt
 
 
 def _preset_names(attribute: str) -> tuple[str, ...]:
@@ -68,7 +71,7 @@ class NovelAIPrompt:
         quality_tags: bool,
         quality_preset: str,
         uc_preset: str,
-    ) -> tuple[Any]:
+    ) -> tuple[Prompt]:
         from ..novelai_core.models.user import Prompt
 
         return (

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..novelai_core.contract.constants import REFERENCE_MODES
 from .runtime import schema as t
 from .runtime.tensors import tensor_to_pil
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from ..novelai_core.models.user import CharacterReference
 
 
 class NovelAICharacterReference:
@@ -56,12 +61,12 @@ class NovelAICharacterReference:
     def append(
         self,
         *,
-        image: Any,
+        image: Tensor,
         mode: str,
         strength: float,
         fidelity: float,
-        character_references: tuple[Any, ...] | None = None,
-    ) -> tuple[tuple[Any, ...]]:
+        character_references: tuple[CharacterReference, ...] | None = None,
+    ) -> tuple[tuple[CharacterReference, ...]]:
         from ..novelai_core.models.user import CharacterReference
 
         reference = CharacterReference(

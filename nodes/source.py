@@ -15,6 +15,12 @@ from .runtime.tensors import mask_to_pil, tensor_to_pil
 
 if TYPE_CHECKING:
     from PIL import Image
+    from torch import Tensor
+
+    from ..novelai_core.converter.images import ImageInput
+    from ..novelai_core.models.user import Img2ImgSource, InpaintSource
+
+    Source = Img2ImgSource | InpaintSource
 
 
 def fit_cover(image: Image.Image, width: int, height: int, *, smooth: bool = True) -> Image.Image:
@@ -32,7 +38,7 @@ def fit_cover(image: Image.Image, width: int, height: int, *, smooth: bool = Tru
     return resized.crop((left, top, left + width, top + height))
 
 
-def fit_source(source: Any, width: int, height: int) -> Any:
+def fit_source(source: Source, width: int, height: int) -> Source:
     """A copy of ``source`` with its image (and mask) fitted to the canvas; input untouched."""
     from ..novelai_core.models.user import InpaintSource
 
@@ -43,7 +49,7 @@ def fit_source(source: Any, width: int, height: int) -> Any:
     return source.model_copy(update=update)
 
 
-def _pil(image: Any) -> Image.Image:
+def _pil(image: ImageInput) -> Image.Image:
     from ..novelai_core.converter.images import to_pil
 
     return to_pil(image)
@@ -84,8 +90,8 @@ class NovelAIImg2Img:
         }
 
     def build(
-        self, *, image: Any, strength: float, noise: float, color_correct: bool
-    ) -> tuple[Any]:
+        self, *, image: Tensor, strength: float, noise: float, color_correct: bool
+    ) -> tuple[Img2ImgSource]:
         from ..novelai_core.models.user import Img2ImgSource
 
         source = Img2ImgSource(
@@ -136,8 +142,14 @@ class NovelAIInpaint:
         }
 
     def build(
-        self, *, image: Any, mask: Any, strength: float, noise: float, add_original_image: bool
-    ) -> tuple[Any]:
+        self,
+        *,
+        image: Tensor,
+        mask: Tensor,
+        strength: float,
+        noise: float,
+        add_original_image: bool,
+    ) -> tuple[InpaintSource]:
         from ..novelai_core.models.user import InpaintSource
 
         source = InpaintSource(

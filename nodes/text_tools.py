@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .runtime import schema as t
 from .runtime import widgets
+
+if TYPE_CHECKING:
+    from ..novelai_core.models.user import Character
 
 TO_NOVELAI: Final = "A1111/ComfyUI → NovelAI"
 TO_A1111: Final = "NovelAI → A1111/ComfyUI"
@@ -100,7 +103,7 @@ class NovelAITokenCount:
         }
 
     def count(
-        self, *, text: str, model: str, characters: tuple[Any, ...] | None = None
+        self, *, text: str, model: str, characters: tuple[Character, ...] | None = None
     ) -> dict[str, Any]:
         from ..novelai_core.prompts.tokens import count_prompt_tokens
 

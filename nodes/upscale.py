@@ -10,11 +10,21 @@ streaming progress), so Enhance is priced and guarded exactly like a generation.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..novelai_core.contract.constants import ENHANCE_LEVELS
 from .runtime import schema as t
 from .runtime import widgets
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from torch import Tensor
+
+    from ..novelai_core.client import NovelAIClient
+    from ..novelai_core.models.user import Character, Prompt
+    from ..novelai_core.results import GenerationResult
+    from ..novelai_core.transport.http_transport import WaitCallback
 
 CATEGORY_UPSCALE: Final = "NovelAI/upscale"
 MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5}
@@ -44,7 +54,9 @@ class NovelAIUpscale:
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
-    def upscale(self, *, image: Any, spend_guard: str, unique_id: Any = None) -> tuple[Any]:
+    def upscale(
+        self, *, image: Tensor, spend_guard: str, unique_id: str | None = None
+    ) -> tuple[Tensor]:
         from ..novelai_core.contract.cost import upscale_cost
         from ..novelai_core.contract.tool_sizes import check_upscale_source
         from .runtime.comfy_compat import node_id
@@ -55,7 +67,9 @@ class NovelAIUpscale:
         check_upscale_source(*source.size)  # before the tier lookup: nothing sent at all
         price = upscale_cost(*source.size)
 
-        def send(client: Any, cancel: Any, on_wait: Any) -> Any:
+        def send(
+            client: NovelAIClient, cancel: Callable[[], bool], on_wait: WaitCallback
+        ) -> GenerationResult:
             return client.upscale(source, cancel=cancel, on_wait=on_wait)
 
         result = run_paid_tool(
@@ -116,8 +130,8 @@ class NovelAIEnhance:
     def enhance(
         self,
         *,
-        image: Any,
-        prompt: Any,
+        image: Tensor,
+        prompt: Prompt,
         model: str,
         magnitude: str,
         level: int,
@@ -127,9 +141,9 @@ class NovelAIEnhance:
         sampler: str,
         spend_guard: str,
         stream: bool,
-        characters: tuple[Any, ...] | None = None,
-        unique_id: Any = None,
-    ) -> tuple[Any, Any, int, str]:
+        characters: tuple[Character, ...] | None = None,
+        unique_id: str | None = None,
+    ) -> tuple[Tensor, Tensor, int, str]:
         from ..novelai_core.contract.tool_sizes import enhance_size
         from ..novelai_core.models.user import GenerationSettings, Img2ImgSource
         from .generate import build_model, build_request

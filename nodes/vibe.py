@@ -9,11 +9,16 @@ on purpose: a changed upstream signature would make Generate run (and pay) again
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .runtime import comfy_compat
 from .runtime import schema as t
 from .runtime.tensors import tensor_to_pil
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from ..novelai_core.models.user import Vibe
 
 
 class NovelAIVibe:
@@ -58,12 +63,12 @@ class NovelAIVibe:
     def append(
         self,
         *,
-        image: Any,
+        image: Tensor,
         information_extracted: float,
         strength: float,
-        vibes: tuple[Any, ...] | None = None,
-        unique_id: Any = None,
-    ) -> tuple[tuple[Any, ...]]:
+        vibes: tuple[Vibe, ...] | None = None,
+        unique_id: str | None = None,
+    ) -> tuple[tuple[Vibe, ...]]:
         from ..novelai_core.converter.images import png_bytes
         from ..novelai_core.models.user import Vibe
         from .vibe_store_node import shared_store, vibe_status

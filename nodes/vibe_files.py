@@ -6,12 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .metadata_nodes import folder_paths
 from .runtime import comfy_compat, spend_guard, widgets
 from .runtime import schema as t
 from .vibe_store_node import encoded_vibe_models, shared_store, vibe_status
+
+if TYPE_CHECKING:
+    from ..novelai_core.models.user import Vibe
+    from ..novelai_core.vibes.store import DiskVibeStore
 
 NO_FILES: Final = "(no .naiv4vibe file in ComfyUI's input folder)"
 
@@ -102,9 +106,9 @@ class NovelAIVibeFile:
         use_file_settings: bool,
         information_extracted: float,
         strength: float,
-        vibes: tuple[Any, ...] | None = None,
-        unique_id: Any = None,
-    ) -> tuple[tuple[Any, ...]]:
+        vibes: tuple[Vibe, ...] | None = None,
+        unique_id: str | None = None,
+    ) -> tuple[tuple[Vibe, ...]]:
         from ..novelai_core.vibes.file_format import load_vibe_file, seed_store, to_vibe
 
         store = shared_store()
@@ -164,11 +168,11 @@ class NovelAIExportVibe:
     def export(
         self,
         *,
-        vibes: tuple[Any, ...],
+        vibes: tuple[Vibe, ...],
         model: str,
         filename_prefix: str,
         spend_guard: str,
-        unique_id: Any = None,
+        unique_id: str | None = None,
     ) -> dict[str, Any]:
         from ..novelai_core.contract.cost import VIBE_ENCODE_COST
         from ..novelai_core.errors import CancelledError
@@ -186,15 +190,19 @@ class NovelAIExportVibe:
         return {"ui": {"text": [text]}, "result": (str(path),)}
 
 
-def _to_encode(vibe: Any, model: str, store: Any) -> bool:
+def _to_encode(vibe: Vibe, model: str, store: DiskVibeStore) -> bool:
     from ..novelai_core.vibes.encoding import vibe_png
 
     if vibe.encoding is not None and vibe.encoding_model == model:
         return False
+    if vibe.image is None:  # nothing to encode (_check_exportable refuses such a vibe)
+        return False
     return not store.contains(vibe_png(vibe.image), model, vibe.information_extracted)
 
 
-def _check_exportable(vibes: tuple[Any, ...], model: str, store: Any, guard: str) -> None:
+def _check_exportable(
+    vibes: tuple[Vibe, ...], model: str, store: DiskVibeStore, guard: str
+) -> None:
     from ..novelai_core.contract.cost import VIBE_ENCODE_COST
     from ..novelai_core.errors import InputError, SpendLimitError
 
@@ -212,7 +220,9 @@ def _check_exportable(vibes: tuple[Any, ...], model: str, store: Any, guard: str
         )
 
 
-def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any], int]:
+def _documents(
+    vibes: tuple[Vibe, ...], model: str, store: DiskVibeStore
+) -> tuple[list[dict[str, Any]], int]:
     from ..novelai_core.vibes.encoding import vibe_png
     from ..novelai_core.vibes.export import export_vibe
     from .runtime.session import get_client
@@ -233,6 +243,7 @@ def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any
 
     docs = []
     for index, vibe in enumerate(vibes):
+        assert vibe.image is not None, "refused by _check_exportable"
         png = vibe_png(vibe.image)
         if vibe.encoding is not None and vibe.encoding_model == model:
             store.put(png, model, vibe.information_extracted, vibe.encoding)
@@ -249,7 +260,7 @@ def _documents(vibes: tuple[Any, ...], model: str, store: Any) -> tuple[list[Any
     return docs, encoded
 
 
-def _write(docs: list[Any], filename_prefix: str) -> Path:
+def _write(docs: list[dict[str, Any]], filename_prefix: str) -> Path:
     from ..novelai_core.vibes.export import build_bundle
     from ..novelai_core.vibes.file_format import BUNDLE_SUFFIX, VIBE_SUFFIX
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .runtime import comfy_compat
 from .runtime import schema as t
 
+if TYPE_CHECKING:
+    from ..novelai_core.models.user import Vibe
+    from ..novelai_core.vibes.store import DiskVibeStore
+
 LIST: Final = "list"
 CLEAR: Final = "clear"
 _lock = threading.Lock()
-_stores: dict[str, Any] = {}
-_by_location: dict[tuple[str | None, ...], Any] = {}
+_stores: dict[str, DiskVibeStore] = {}
+_by_location: dict[tuple[str | None, ...], DiskVibeStore] = {}
 
 
 def comfy_user_directory() -> str | None:
@@ -31,7 +35,7 @@ def comfy_user_directory() -> str | None:
     return str(directory) if directory else None
 
 
-def shared_store() -> Any:
+def shared_store() -> DiskVibeStore:
     """The ``DiskVibeStore`` for the current location (one object per folder, so its
     in-memory digest cache is shared by every node and the client).
 
@@ -67,7 +71,7 @@ def encoded_vibe_models() -> tuple[str, ...]:
     return tuple(m for m in GENERATION_MODEL_IDS if get_capability(m).vibe_mode == "encoded")
 
 
-def vibe_status(vibe: Any, store: Any) -> str:
+def vibe_status(vibe: Vibe, store: DiskVibeStore) -> str:
     """Which models have this vibe's encoding (free) and which will pay 2 Anlas to encode it."""
     from ..novelai_core.contract.cost import VIBE_ENCODE_COST
     from ..novelai_core.vibes.encoding import vibe_png
@@ -125,7 +129,7 @@ class NovelAIVibeStore:
         # NaN never equals itself: the store changes outside the graph, so always run.
         return float("nan")
 
-    def run(self, *, action: str, unique_id: Any = None) -> dict[str, Any]:
+    def run(self, *, action: str, unique_id: str | None = None) -> dict[str, Any]:
         from ..novelai_core.errors import InputError
 
         store = shared_store()
@@ -139,7 +143,7 @@ class NovelAIVibeStore:
         return {"ui": {"text": [text]}, "result": (text,)}
 
 
-def _listing(store: Any) -> str:
+def _listing(store: DiskVibeStore) -> str:
     entries = store.entries()
     total = sum(e.size for e in entries)
     lines = [

@@ -25,7 +25,7 @@ def _module(name: str) -> ModuleType | None:
         return None
 
 
-def node_id(unique_id: Any) -> str | None:
+def node_id(unique_id: object) -> str | None:
     """ComfyUI's hidden UNIQUE_ID as the str its progress APIs take (None outside a prompt)."""
     return None if unique_id is None else str(unique_id)
 
@@ -43,7 +43,10 @@ def executing_node_id() -> str | None:
 
 
 def progress_bar(total: int, node_id: str | None = None) -> Any | None:
-    """A ``comfy.utils.ProgressBar`` for ``total`` steps, or None outside ComfyUI."""
+    """A ``comfy.utils.ProgressBar`` for ``total`` steps, or None outside ComfyUI.
+
+    ``Any``: ComfyUI ships no type information, and the pack must not import it to check.
+    """
     utils = _module("comfy.utils")
     bar_class = getattr(utils, "ProgressBar", None)
     if bar_class is None:

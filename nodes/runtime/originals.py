@@ -15,10 +15,12 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from PIL import Image
+
+    from ...novelai_core.results import GeneratedImage
 
 MAX_ENTRIES: Final = 64
 MAX_BYTES: Final = 256 << 20
@@ -36,7 +38,7 @@ def pixel_key(image: Image.Image) -> bytes:
     return digest.digest()
 
 
-def remember(images: Iterable[Any]) -> None:
+def remember(images: Iterable[GeneratedImage]) -> None:
     """Register each ``GeneratedImage``-like object (``.data`` bytes) that is a PNG."""
     for item in images:
         data = getattr(item, "data", None)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import comfy_compat
 from .tensors import decode_image
+
+if TYPE_CHECKING:
+    from ...novelai_core.results import Preview
 
 _log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class GenerationProgress:
     def text(self, message: str) -> None:
         comfy_compat.send_progress_text(message, self.node_id)
 
-    def on_preview(self, preview: Any) -> None:
+    def on_preview(self, preview: Preview) -> None:
         """One intermediate image: advance the bar and show the JPEG as the node's preview."""
         self.counter.see(int(preview.sample), int(preview.step))
         if self._bar is None:

@@ -10,17 +10,22 @@ import hashlib
 import threading
 import time
 import weakref
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ...novelai_core.client import NovelAIClient
 
 _lock = threading.Lock()
-_cached: tuple[tuple[str, str, str], Any] | None = None
+_cached: tuple[tuple[str, str, str], NovelAIClient] | None = None
 # How long an account lookup's tier is trusted. A queue of generations then costs one
 # /user/subscription round trip per minute instead of one per image; a tier change is noticed
 # within that time. Models metered by the Opus V5 allowance are looked up before every run:
 # a queue can use the allowance up within the minute, and a stale "allowance left" would let a
 # charged image past a "free only" guard. The Account node always asks afresh.
 TIER_TTL_S: Final = 60.0
-_tiers: weakref.WeakKeyDictionary[Any, tuple[float, int]] = weakref.WeakKeyDictionary()
+_tiers: weakref.WeakKeyDictionary[NovelAIClient, tuple[float, int]] = weakref.WeakKeyDictionary()
 
 
 def _key() -> tuple[str, str, str]:
@@ -32,7 +37,7 @@ def _key() -> tuple[str, str, str]:
     return digest, resolved.source, resolve_base_url()
 
 
-def get_client() -> Any:
+def get_client() -> NovelAIClient:
     """The shared ``NovelAIClient`` for the current token and base URL."""
     global _cached  # noqa: PLW0603 - a process-wide cache is the point
     from ...novelai_core.client import NovelAIClient
@@ -48,13 +53,15 @@ def get_client() -> Any:
         return _cached[1]
 
 
-def _close(entry: tuple[tuple[str, str, str], Any] | None) -> None:
+def _close(entry: tuple[tuple[str, str, str], NovelAIClient] | None) -> None:
     close = getattr(entry[1], "close", None) if entry is not None else None
     if callable(close):
         close()
 
 
-def account_tier(client: Any, cancel: Any = None, *, metered: bool = False) -> int:
+def account_tier(
+    client: NovelAIClient, cancel: Callable[[], bool] | None = None, *, metered: bool = False
+) -> int:
     """The account's tier for estimates: looked up, then reused for TIER_TTL_S per client.
 
     ``metered`` (the model's ``opus_allowance_metered``) always looks up afresh, so the client's

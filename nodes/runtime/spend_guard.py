@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from ...novelai_core.contract.cost import CostEstimate
 
 FREE_ONLY: Final = "free only"
 NO_LIMIT: Final = "no limit"
@@ -29,7 +32,9 @@ def describe(total: int) -> str:
     return "0 Anlas (free)" if total == 0 else f"{total} Anlas"
 
 
-def check_spend(estimate: Any, guard: str, tier: int | None, *, what: str = GENERATION) -> None:
+def check_spend(
+    estimate: CostEstimate, guard: str, tier: int | None, *, what: str = GENERATION
+) -> None:
     """Raise SpendLimitError (nothing sent) when ``estimate.total`` is above the guard's limit.
 
     ``what`` names the caller's run (GENERATION, or ``tool_run(name)``) in the message.
