@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from novelai_core.simulator import Simulator, run_simulator
-
-SIM_TOKEN = "sim-token-for-tests"
+from tests.simulator_support import SIM_TOKEN
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from PIL import Image
 V45 = "nai-diffusion-4-5-full"
 V5 = "nai-diffusion-5-full"
 V3 = "nai-diffusion-3"
+# The token every test simulator requires (conftest's ``simulator`` fixture).
+SIM_TOKEN = "sim-token-for-tests"
 
 
 def session(sim: Any) -> requests.Session:

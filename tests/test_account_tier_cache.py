@@ -11,7 +11,7 @@ import pytest
 
 from novelai_core.contract.constants import PATH_SUBSCRIPTION
 from tests.comfy_harness import load_pack, pack_module
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 session = pack_module("nodes.runtime.session")

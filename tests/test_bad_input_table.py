@@ -19,7 +19,7 @@ from PIL import Image
 
 from novelai_core.cli import main
 from tests.comfy_harness import load_pack, pack_module
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")

@@ -12,7 +12,7 @@ from novelai_core.cli import main
 from novelai_core.cli.exits import EXIT_FAILURE, EXIT_INPUT, EXIT_OK
 from novelai_core.metadata.reader import read_text_chunks
 from novelai_core.simulator import Simulator
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 
 
 def _run(argv: Sequence[str]) -> int:

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golden_cases import box_mask, solid
 
 from novelai_core.cli import build_parser, main
 from novelai_core.cli.generate_command import build_request_from_args
 from novelai_core.converter.generation import build_generate_request
+from tests.golden_cases import box_mask, solid
 
 ROOT = Path(__file__).resolve().parent.parent
 

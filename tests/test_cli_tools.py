@@ -17,7 +17,7 @@ from PIL import Image
 from novelai_core.cli import main
 from novelai_core.contract.constants import AUGMENT_TOOLS, PATH_AUGMENT, PATH_UPSCALE
 from novelai_core.contract.tool_sizes import director_size
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 from tests.tool_support import novelai_png
 
 ROOT = Path(__file__).resolve().parent.parent

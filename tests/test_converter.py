@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golden_cases import CASES, describe_bytes, scrub
 
 from novelai_core.converter.generation import (
     build_augment_request,
@@ -67,6 +66,7 @@ from novelai_core.models.user import (
     Img2ImgSource,
     Prompt,
 )
+from tests.golden_cases import CASES, describe_bytes, scrub
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("NAI_UPDATE_GOLDENS") == "1"
@@ -243,7 +243,7 @@ def test_a_lone_character_with_a_position_sets_use_coords() -> None:
 
 
 def test_img2img_extra_noise_seed_never_goes_negative() -> None:
-    from golden_cases import solid
+    from tests.golden_cases import solid
 
     request = GenerationRequest(
         prompt=Prompt(text="x"),
@@ -260,7 +260,7 @@ def test_the_built_request_carries_the_tier_free_estimate() -> None:
 
 
 def test_encode_vibe_body_names_the_generation_model() -> None:
-    from golden_cases import solid
+    from tests.golden_cases import solid
 
     body = build_encode_vibe_request(
         solid((64, 64), (5, 5, 5)), model="nai-diffusion-4-5-full", information_extracted=0.4
@@ -274,7 +274,7 @@ def test_encode_vibe_body_names_the_generation_model() -> None:
 
 
 def test_augment_bodies_follow_the_director_tool_rules() -> None:
-    from golden_cases import solid
+    from tests.golden_cases import solid
 
     image = solid((128, 64), (9, 9, 9))
     emotion = build_augment_request(
@@ -293,7 +293,7 @@ def test_augment_bodies_follow_the_director_tool_rules() -> None:
 
 
 def test_upscale_body_and_source_limit() -> None:
-    from golden_cases import solid
+    from tests.golden_cases import solid
 
     body = build_upscale_request(solid((64, 64), (1, 1, 1)))
     assert body["model"] == "nai-diffusion-5-curated"
@@ -304,9 +304,8 @@ def test_upscale_body_and_source_limit() -> None:
 
 
 def test_v5_inpaint_sends_image_and_mask_as_multipart_parts() -> None:
-    from golden_cases import box_mask, solid
-
     from novelai_core.models.user import InpaintSource
+    from tests.golden_cases import box_mask, solid
 
     request = GenerationRequest(
         model="nai-diffusion-5-full",

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from golden_cases import CASES, solid
 
 from novelai_core.converter.generation import (
     BuiltRequest,
@@ -17,6 +16,7 @@ from novelai_core.converter.generation import (
 )
 from novelai_core.models.user import GenerationRequest, Prompt, Vibe
 from novelai_core.simulator import Simulator, run_simulator
+from tests.golden_cases import CASES, solid
 
 TOKEN = "pst-simulated-token-for-tests"
 TIMEOUT = (2, 30)

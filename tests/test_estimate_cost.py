@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from golden_cases import solid
-
 from novelai_core.converter.generation import estimate_cost, validate_request
 from novelai_core.models.user import (
     CharacterReference,
@@ -16,6 +14,7 @@ from novelai_core.models.user import (
     Prompt,
     Vibe,
 )
+from tests.golden_cases import solid
 
 OPUS = 3
 IMG = solid((64, 64), (0, 0, 0))

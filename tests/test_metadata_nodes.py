@@ -19,7 +19,7 @@ from novelai_core.metadata.params import generation_parameters
 from novelai_core.metadata.reader import read_metadata, read_stealth, read_text_chunks
 from novelai_core.models.user import Character, GenerationRequest, GenerationSettings, Prompt
 from tests.comfy_harness import comfy_runtime, pack_module
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 from tests.tool_support import comfy_folders, gradient, novelai_png, point_nodes_at
 
 metadata_nodes = pack_module("nodes.metadata_nodes")

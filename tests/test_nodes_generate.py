@@ -21,7 +21,7 @@ from tests.comfy_harness import (
     load_pack,
     pack_module,
 )
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 
 PACK = load_pack()
 NODES = PACK.NODE_CLASS_MAPPINGS

@@ -13,7 +13,7 @@ import torch
 from novelai_core.contract.capabilities import inpainting_capability
 from novelai_core.contract.constants import PATH_GENERATE_STREAM, SIZE_PRESETS, grid_center
 from tests.comfy_harness import WORKFLOWS_DIR, Executor, load_pack, load_workflow, widget_names
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 from tests.tool_support import comfy_folders, write_example_inputs
 
 PACK = load_pack()

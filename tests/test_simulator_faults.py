@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from simulator_support import b64, body, png, session
 
 from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
+from tests.simulator_support import b64, body, png, session
 
 GEN = "/ai/generate-image"
 

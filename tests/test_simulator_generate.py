@@ -9,10 +9,21 @@ import numpy as np
 import pytest
 import requests
 from PIL import Image
-from simulator_support import V3, V5, V45, b64, body, pixels, png, session, unzip, with_characters
 
 from novelai_core.metadata.reader import read_stealth, read_text_chunks
 from novelai_core.simulator import Simulator, run_simulator
+from tests.simulator_support import (
+    V3,
+    V5,
+    V45,
+    b64,
+    body,
+    pixels,
+    png,
+    session,
+    unzip,
+    with_characters,
+)
 
 GEN = "/ai/generate-image"
 

@@ -7,9 +7,9 @@ import threading
 import time
 
 import requests
-from simulator_support import V5, V45, b64, body, png, session, unzip
 
 from novelai_core.simulator import Simulator
+from tests.simulator_support import V5, V45, b64, body, png, session, unzip
 
 GEN = "/ai/generate-image"
 NORMAL = {"width": 832, "height": 1216, "steps": 28}

@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 import msgpack
-from simulator_support import body, session
 
 from novelai_core.simulator import Simulator
+from tests.simulator_support import body, session
 
 STREAM = "/ai/generate-image-stream"
 

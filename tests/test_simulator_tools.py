@@ -7,11 +7,11 @@ import io
 import pytest
 import requests
 from PIL import Image
-from simulator_support import V45, b64, body, png, session, unzip
 
 from novelai_core.contract.constants import AUGMENT_TOOLS
 from novelai_core.simulator import VIBE_MAGIC, Simulator
 from novelai_core.simulator.vibe_encodings import read_encoding
+from tests.simulator_support import V45, b64, body, png, session, unzip
 
 
 def encode(sim: Simulator, model: str, info: float = 0.7) -> requests.Response:

@@ -15,7 +15,7 @@ from novelai_core.errors import SpendLimitError
 from novelai_core.simulator import Simulator
 from tests.client_helpers import V5, V45, client_for, requests_to, small_request
 from tests.comfy_harness import load_pack, pack_module
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 
 OPUS = 3
 SMALL = {"width": 832, "height": 1216, "steps": 23}

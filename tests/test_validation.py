@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from golden_cases import box_mask, solid
 
 from novelai_core.converter.generation import build_generate_request, validate_request
 from novelai_core.errors import InputError
@@ -19,6 +18,7 @@ from novelai_core.models.user import (
     Prompt,
     Vibe,
 )
+from tests.golden_cases import box_mask, solid
 
 V45 = "nai-diffusion-4-5-full"
 IMG = solid((64, 64), (1, 2, 3))

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from novelai_core.simulator import Simulator
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 
 PACK_DIR = Path(__file__).resolve().parent.parent
 ENCODE = "/ai/encode-vibe"

@@ -18,7 +18,7 @@ from PIL import Image
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE_STREAM
 from novelai_core.simulator.vibe_encodings import read_encoding
 from tests.comfy_harness import comfy_runtime, load_pack, pack_module
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 from tests.test_nodes_generate import _generate
 from tests.tool_support import comfy_folders
 

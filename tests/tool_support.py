@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from novelai_core.metadata.reader import add_text_chunks, embed_stealth
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 
 
 def point_nodes_at(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
