@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +24,14 @@ def _private_vibe_store(
 ) -> None:
     """Every test gets its own vibe store folder: nothing is written to the user's cache."""
     monkeypatch.setenv("NAI_CACHE_DIR", str(tmp_path_factory.mktemp("nai-cache")))
+
+
+@pytest.fixture
+def sim(simulator: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Simulator:
+    """The simulator, with the pack's shared client pointed at it: its URL and token from the
+    environment, no NOVELAI_API_KEY, and a token file that does not exist."""
+    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
+    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
+    return simulator

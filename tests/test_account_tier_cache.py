@@ -3,28 +3,16 @@ metered by the Opus V5 allowance is looked up before every run (it can run out m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from novelai_core.contract.constants import PATH_SUBSCRIPTION
 from tests.comfy_harness import load_pack, pack_module
-from tests.simulator_support import SIM_TOKEN
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 session = pack_module("nodes.runtime.session")
 errors = pack_module("novelai_core.errors")
-
-
-@pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
-    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
-    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
-    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
-    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
-    yield simulator
 
 
 V5 = "nai-diffusion-5-full"

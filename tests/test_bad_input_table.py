@@ -19,7 +19,6 @@ from PIL import Image
 
 from novelai_core.cli import main
 from tests.comfy_harness import load_pack, pack_module
-from tests.simulator_support import SIM_TOKEN
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
@@ -27,13 +26,10 @@ V45, V5 = "nai-diffusion-4-5-full", "nai-diffusion-5-full"
 
 
 @pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
-    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
-    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
-    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
-    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
-    yield simulator
-    assert simulator.stats()["requests"] == {}, "a request went out for invalid input"
+def sim(sim: Any) -> Iterator[Any]:
+    """conftest's ``sim``; afterwards no request may have reached it."""
+    yield sim
+    assert sim.stats()["requests"] == {}, "a request went out for invalid input"
 
 
 def _prompt(text: str = "1girl") -> Any:

@@ -3,7 +3,6 @@ and the spend guard refusing before any request."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,18 +16,13 @@ from novelai_core.contract.tool_sizes import (
     director_size,
 )
 from tests.comfy_harness import comfy_runtime, pack_module
-from tests.tool_support import check_image, gradient, point_nodes_at
+from tests.tool_support import check_image, gradient
 
 director = pack_module("nodes.director")
 errors = pack_module("novelai_core.errors")
 
 SOURCE_W, SOURCE_H = 64, 96  # small source: the web app scales it up to about 1 MP
 SENT_W, SENT_H = director_size(SOURCE_W, SOURCE_H)
-
-
-@pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    return point_nodes_at(simulator, monkeypatch, tmp_path)
 
 
 def _only_body(sim: Any) -> dict[str, Any]:

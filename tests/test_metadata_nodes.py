@@ -20,7 +20,7 @@ from novelai_core.metadata.reader import read_metadata, read_stealth, read_text_
 from novelai_core.models.user import Character, GenerationRequest, GenerationSettings, Prompt
 from tests.comfy_harness import comfy_runtime, pack_module
 from tests.simulator_support import SIM_TOKEN
-from tests.tool_support import comfy_folders, gradient, novelai_png, point_nodes_at
+from tests.tool_support import comfy_folders, gradient, novelai_png
 
 metadata_nodes = pack_module("nodes.metadata_nodes")
 generate_node = pack_module("nodes.generate")
@@ -28,11 +28,6 @@ prompt_node = pack_module("nodes.prompt")
 originals = pack_module("nodes.runtime.originals")
 errors = pack_module("novelai_core.errors")
 MODEL = "nai-diffusion-4-5-full"
-
-
-@pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    return point_nodes_at(simulator, monkeypatch, tmp_path)
 
 
 @pytest.fixture

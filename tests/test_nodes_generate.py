@@ -7,7 +7,6 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,15 +26,6 @@ PACK = load_pack()
 NODES = PACK.NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
 GENERATE_PATHS = (PATH_GENERATE, PATH_GENERATE_STREAM, "/ai/encode-vibe")
-
-
-@pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
-    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
-    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
-    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
-    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
-    yield simulator
 
 
 def _prompt(text: str = "1girl, solo", **overrides: Any) -> Any:

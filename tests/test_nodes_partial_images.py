@@ -14,19 +14,18 @@ from PIL import Image
 
 from novelai_core.contract.constants import PATH_GENERATE, PATH_GENERATE_STREAM
 from tests.comfy_harness import load_pack, pack_module
-from tests.tool_support import comfy_folders, point_nodes_at
+from tests.tool_support import comfy_folders
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
 SEED = 42
 
 
-@pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+@pytest.fixture(autouse=True)
+def _temp_folder_in_tmp_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Outside ComfyUI the fallback is the system temp folder: point it into the test's folder.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    return point_nodes_at(simulator, monkeypatch, tmp_path)
 
 
 def _generate(*, stream: bool, samples: int = 3) -> Any:

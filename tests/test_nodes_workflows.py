@@ -13,7 +13,6 @@ import torch
 from novelai_core.contract.capabilities import inpainting_capability
 from novelai_core.contract.constants import PATH_GENERATE_STREAM, SIZE_PRESETS, grid_center
 from tests.comfy_harness import WORKFLOWS_DIR, Executor, load_pack, load_workflow, widget_names
-from tests.simulator_support import SIM_TOKEN
 from tests.tool_support import comfy_folders, write_example_inputs
 
 PACK = load_pack()
@@ -23,16 +22,12 @@ SOURCE_ACTIONS = {"NovelAI_Img2Img": "img2img", "NovelAI_Inpaint": "infill"}
 
 
 @pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
-    """The simulator, with the environment pointing the nodes' client at it."""
-    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
-    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
-    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
-    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
-    # ComfyUI's input/output folders for the load/save nodes, with the example's input PNG.
+def sim(sim: Any, tmp_path: Any) -> Iterator[Any]:
+    """conftest's ``sim``, with ComfyUI's input/output folders for the load/save nodes (the
+    example's input PNG in place)."""
     with comfy_folders(tmp_path / "comfy") as folders:
         write_example_inputs(Path(folders.get_input_directory()))
-        yield simulator
+        yield sim
 
 
 class Saved:

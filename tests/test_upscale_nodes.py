@@ -3,7 +3,6 @@ source limit and the spend guard, each checked before anything is sent."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,17 +12,12 @@ from novelai_core.contract.cost import upscale_cost
 from novelai_core.contract.tool_sizes import enhance_size
 from novelai_core.errors import InputError
 from tests.comfy_harness import pack_module
-from tests.tool_support import check_image, gradient, point_nodes_at
+from tests.tool_support import check_image, gradient
 
 upscale = pack_module("nodes.upscale")
 prompt_node = pack_module("nodes.prompt")
 errors = pack_module("novelai_core.errors")
 NO_GUARD = "no limit"
-
-
-@pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    return point_nodes_at(simulator, monkeypatch, tmp_path)
 
 
 def test_upscale_sends_the_2026_body_and_returns_twice_the_size(sim: Any) -> None:

@@ -3,7 +3,6 @@ allowance is used up, V5 costs Anlas, so estimates and "free only" guards must k
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from novelai_core.errors import SpendLimitError
 from novelai_core.simulator import Simulator
 from tests.client_helpers import V5, V45, client_for, requests_to, small_request
 from tests.comfy_harness import load_pack, pack_module
-from tests.simulator_support import SIM_TOKEN
 
 OPUS = 3
 SMALL = {"width": 832, "height": 1216, "steps": 23}
@@ -90,15 +88,6 @@ def test_the_simulator_charges_v5_on_opus_once_the_allowance_is_used_up(
     assert simulator.spent() == client.estimate(request).per_image
 
 
-@pytest.fixture
-def node_env(simulator: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Simulator:
-    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
-    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
-    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
-    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
-    return simulator
-
-
 def _generate_v5_node(seed: int) -> Any:
     nodes = load_pack().NODE_CLASS_MAPPINGS
     prompt = nodes["NovelAI_Prompt"]().build(
@@ -114,14 +103,14 @@ def _generate_v5_node(seed: int) -> Any:
 
 
 def test_the_generate_nodes_free_only_guard_follows_the_v5_allowance(
-    node_env: Simulator,
+    sim: Simulator,
 ) -> None:
     errors = pack_module("novelai_core.errors")
-    node_env.set_v5_usage(100)
+    sim.set_v5_usage(100)
     with pytest.raises(errors.SpendLimitError):
         _generate_v5_node(1)
-    assert requests_to(node_env, PATH_GENERATE) == 0
-    node_env.set_v5_usage(50)  # renewed: V5 runs look the account up afresh, no minute's wait
+    assert requests_to(sim, PATH_GENERATE) == 0
+    sim.set_v5_usage(50)  # renewed: V5 runs look the account up afresh, no minute's wait
     _generate_v5_node(2)
-    assert requests_to(node_env, PATH_GENERATE) == 1
-    assert node_env.spent() == 0
+    assert requests_to(sim, PATH_GENERATE) == 1
+    assert sim.spent() == 0

@@ -18,7 +18,6 @@ from PIL import Image
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE_STREAM
 from novelai_core.simulator.vibe_encodings import read_encoding
 from tests.comfy_harness import comfy_runtime, load_pack, pack_module
-from tests.simulator_support import SIM_TOKEN
 from tests.test_nodes_generate import _generate
 from tests.tool_support import comfy_folders
 
@@ -32,15 +31,11 @@ V45C = "nai-diffusion-4-5-curated"
 
 
 @pytest.fixture
-def comfy(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+def comfy(sim: Any, tmp_path: Path) -> Iterator[Any]:
     """ComfyUI stand-ins (progress text, folders incl. the user folder) and the simulator."""
-    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
-    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
-    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
-    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
     with comfy_runtime() as runtime, comfy_folders(tmp_path / "comfy") as folders:
         folders.get_user_directory = lambda: str(tmp_path / "comfy" / "user")
-        runtime.sim = simulator
+        runtime.sim = sim
         runtime.root = tmp_path / "comfy"
         yield runtime
 

@@ -11,21 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 import torch
 from PIL import Image
 
 from novelai_core.metadata.reader import add_text_chunks, embed_stealth
-from tests.simulator_support import SIM_TOKEN
-
-
-def point_nodes_at(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    """Environment for the nodes' shared client: the simulator's URL and token, no token file."""
-    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
-    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
-    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
-    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
-    return simulator
 
 
 def gradient(width: int, height: int) -> torch.Tensor:
