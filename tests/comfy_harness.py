@@ -153,6 +153,55 @@ def comfy_runtime() -> Iterator[ComfyRuntime]:
                 sys.modules[name] = previous
 
 
+# ------------------------------------------------------------------ calling the nodes directly
+
+# Every input of the NovelAI Generate node: a small, cheap V4.5 image (free on Opus).
+GENERATE_INPUTS: dict[str, Any] = {
+    "model": "nai-diffusion-4-5-full",
+    "size": "Custom",
+    "width": 256,
+    "height": 384,
+    "seed": 42,
+    "steps": 6,
+    "scale": 5.0,
+    "sampler": "k_euler_ancestral",
+    "noise_schedule": "karras",
+    "cfg_rescale": 0.0,
+    "variety": False,
+    "samples": 1,
+    "spend_guard": "free only",
+    "stream": True,
+    "smea": "off",
+    "decrisper": False,
+    "transparent_background": False,
+    "unique_id": "7",
+}
+
+
+def prompt_from_node(text: str = "1girl", **overrides: Any) -> Any:
+    """The NAI_PROMPT of the pack's NovelAI Prompt node (quality tags on, heavy UC)."""
+    inputs = {
+        "prompt": text,
+        "negative": "",
+        "quality_tags": True,
+        "quality_preset": "standard",
+        "uc_preset": "heavy",
+    }
+    return load_pack().NODE_CLASS_MAPPINGS["NovelAI_Prompt"]().build(**{**inputs, **overrides})[0]
+
+
+def run_generate_node(**overrides: Any) -> Any:
+    """Run the pack's NovelAI Generate node with every input given, as ComfyUI calls it.
+
+    The inputs are GENERATE_INPUTS and a '1girl' prompt from NovelAI Prompt; ``overrides``
+    replace or add any (characters, source, vibes…). Returns the node's four outputs.
+    """
+    inputs = {**GENERATE_INPUTS, **overrides}
+    if "prompt" not in inputs:
+        inputs["prompt"] = prompt_from_node()
+    return load_pack().NODE_CLASS_MAPPINGS["NovelAI_Generate"]().generate(**inputs)
+
+
 # ------------------------------------------------------------------------ the workflow executor
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from novelai_core.contract.constants import PATH_SUBSCRIPTION
-from tests.comfy_harness import load_pack, pack_module
+from tests.comfy_harness import load_pack, pack_module, run_generate_node
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 session = pack_module("nodes.runtime.session")
@@ -19,16 +19,7 @@ V5 = "nai-diffusion-5-full"
 
 
 def _generate(seed: int, model: str = "nai-diffusion-4-5-full") -> Any:
-    prompt = NODES["NovelAI_Prompt"]().build(
-        prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
-        uc_preset="heavy",
-    )[0]  # fmt: skip
-    return NODES["NovelAI_Generate"]().generate(
-        prompt=prompt, model=model, size="Custom", width=256, height=384,
-        seed=seed, steps=6, scale=5.0, sampler="k_euler_ancestral", noise_schedule="karras",
-        cfg_rescale=0.0, variety=False, samples=1, spend_guard="free only", stream=False,
-        smea="off", decrisper=False, transparent_background=False, unique_id="1",
-    )  # fmt: skip
+    return run_generate_node(seed=seed, model=model, stream=False)
 
 
 def _lookups(sim: Any) -> int:

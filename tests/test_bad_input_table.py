@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from novelai_core.cli import main
-from tests.comfy_harness import load_pack, pack_module
+from tests.comfy_harness import load_pack, pack_module, prompt_from_node, run_generate_node
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
@@ -33,9 +33,7 @@ def sim(sim: Any) -> Iterator[Any]:
 
 
 def _prompt(text: str = "1girl") -> Any:
-    return NODES["NovelAI_Prompt"]().build(
-        prompt=text, negative="", quality_tags=True, quality_preset="standard", uc_preset="heavy"
-    )[0]
+    return prompt_from_node(text)
 
 
 def _image(width: int = 64, height: int = 64) -> torch.Tensor:
@@ -73,14 +71,7 @@ def _inpaint() -> Any:
 
 
 def _generate(**overrides: Any) -> Any:
-    kwargs: dict[str, Any] = {
-        "prompt": _prompt(), "model": V45, "size": "Custom", "width": 256, "height": 384,
-        "seed": 1, "steps": 6, "scale": 5.0, "sampler": "k_euler_ancestral",
-        "noise_schedule": "karras", "cfg_rescale": 0.0, "variety": False, "samples": 1,
-        "spend_guard": "no limit", "stream": True, "smea": "off", "decrisper": False,
-        "transparent_background": False, "unique_id": "1",
-    }  # fmt: skip
-    return NODES["NovelAI_Generate"]().generate(**{**kwargs, **overrides})
+    return run_generate_node(**{"seed": 1, "spend_guard": "no limit", **overrides})
 
 
 NodeCase = Callable[[], dict[str, Any]]

@@ -18,13 +18,11 @@ from novelai_core.contract.constants import PATH_GENERATE, PATH_GENERATE_STREAM
 from novelai_core.metadata.params import generation_parameters
 from novelai_core.metadata.reader import read_metadata, read_stealth, read_text_chunks
 from novelai_core.models.user import Character, GenerationRequest, GenerationSettings, Prompt
-from tests.comfy_harness import comfy_runtime, pack_module
+from tests.comfy_harness import comfy_runtime, pack_module, prompt_from_node, run_generate_node
 from tests.simulator_support import SIM_TOKEN
 from tests.tool_support import comfy_folders, gradient, novelai_png
 
 metadata_nodes = pack_module("nodes.metadata_nodes")
-generate_node = pack_module("nodes.generate")
-prompt_node = pack_module("nodes.prompt")
 originals = pack_module("nodes.runtime.originals")
 errors = pack_module("novelai_core.errors")
 MODEL = "nai-diffusion-4-5-full"
@@ -149,15 +147,12 @@ def test_load_novelai_png_outputs_image_and_parameters_and_rebuilds_the_request(
     assert all(isinstance(c, pack_module("novelai_core.models.user").Character) for c in chars)
 
     # Rebuild: quality tags and UC preset off, so the recorded texts go out unchanged.
-    (rebuilt_prompt,) = prompt_node.NovelAIPrompt().build(
-        prompt=prompt, negative=negative, quality_tags=False, quality_preset="standard",
-        uc_preset="none",
-    )  # fmt: skip
-    generate_node.NovelAIGenerate().generate(
-        prompt=rebuilt_prompt, model=model, size="Custom", width=width, height=height,
-        seed=seed, steps=steps, scale=scale, sampler=sampler, noise_schedule="karras",
-        cfg_rescale=0.0, variety=False, samples=1, spend_guard="free only", stream=True,
-        smea="off", decrisper=False, transparent_background=False, characters=chars,
+    rebuilt_prompt = prompt_from_node(
+        prompt, negative=negative, quality_tags=False, uc_preset="none"
+    )
+    run_generate_node(
+        prompt=rebuilt_prompt, model=model, width=width, height=height, seed=seed, steps=steps,
+        scale=scale, sampler=sampler, characters=chars, unique_id=None,
     )  # fmt: skip
     (again,) = sim.requests_seen(PATH_GENERATE_STREAM)
     assert again["input"] == body["input"]
@@ -178,15 +173,9 @@ def test_loading_a_png_without_novelai_metadata_says_so(folders: Any) -> None:
 def test_save_writes_the_original_novelai_bytes_plus_comfyuis_prompt_and_workflow(
     sim: Any, folders: Any
 ) -> None:
-    (prompt,) = prompt_node.NovelAIPrompt().build(
-        prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
-        uc_preset="heavy",
-    )  # fmt: skip
-    images, _, seed, _ = generate_node.NovelAIGenerate().generate(
-        prompt=prompt, model=MODEL, size="Custom", width=128, height=192, seed=9, steps=5,
-        scale=5.0, sampler="k_euler_ancestral", noise_schedule="karras", cfg_rescale=0.0,
-        variety=False, samples=2, spend_guard="no limit", stream=False, smea="off",
-        decrisper=False, transparent_background=False,
+    images, _, seed, _ = run_generate_node(
+        model=MODEL, width=128, height=192, seed=9, steps=5, samples=2,
+        spend_guard="no limit", stream=False, unique_id=None,
     )  # fmt: skip
     graph = {"1": {"class_type": "NovelAI_Generate"}}
     workflow = {"nodes": [{"id": 1}], "links": []}

@@ -19,6 +19,7 @@ from tests.comfy_harness import (
     comfy_runtime,
     load_pack,
     pack_module,
+    run_generate_node,
 )
 from tests.simulator_support import SIM_TOKEN
 
@@ -26,43 +27,6 @@ PACK = load_pack()
 NODES = PACK.NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
 GENERATE_PATHS = (PATH_GENERATE, PATH_GENERATE_STREAM, "/ai/encode-vibe")
-
-
-def _prompt(text: str = "1girl, solo", **overrides: Any) -> Any:
-    node = NODES["NovelAI_Prompt"]()
-    kwargs = {
-        "prompt": text,
-        "negative": "",
-        "quality_tags": True,
-        "quality_preset": "standard",
-        "uc_preset": "heavy",
-    }
-    return node.build(**{**kwargs, **overrides})[0]
-
-
-def _generate(**overrides: Any) -> tuple[Any, ...]:
-    kwargs: dict[str, Any] = {
-        "prompt": _prompt(),
-        "model": "nai-diffusion-4-5-full",
-        "size": "Custom",
-        "width": 256,
-        "height": 384,
-        "seed": 42,
-        "steps": 6,
-        "scale": 5.0,
-        "sampler": "k_euler_ancestral",
-        "noise_schedule": "karras",
-        "cfg_rescale": 0.0,
-        "variety": False,
-        "samples": 1,
-        "spend_guard": "free only",
-        "stream": True,
-        "smea": "off",
-        "decrisper": False,
-        "transparent_background": False,
-        "unique_id": "7",
-    }
-    return NODES["NovelAI_Generate"]().generate(**{**kwargs, **overrides})
 
 
 def _paid_calls(sim: Any) -> int:
@@ -80,7 +44,7 @@ def _image(width: int = 64, height: int = 64) -> torch.Tensor:
 def test_the_spend_guard_refuses_a_paid_generation_before_sending_anything(sim: Any) -> None:
     sim.set_tier(0)  # Paper: nothing is free
     with pytest.raises(errors.SpendLimitError) as caught:
-        _generate(size="Normal Portrait 832x1216", steps=28)
+        run_generate_node(size="Normal Portrait 832x1216", steps=28)
     message = str(caught.value)
     assert "this generation is estimated at 20 Anlas" in message and "Paper" in message
     assert "spend_guard to 'up to 50 Anlas'" in message
@@ -90,7 +54,7 @@ def test_the_spend_guard_refuses_a_paid_generation_before_sending_anything(sim: 
 
 def test_on_opus_the_refusal_names_the_free_size_and_steps(sim: Any) -> None:
     with pytest.raises(errors.SpendLimitError) as caught:
-        _generate(samples=2)  # one of two images is free on Opus
+        run_generate_node(samples=2)  # one of two images is free on Opus
     message = str(caught.value)
     assert "on your Opus subscription" in message
     assert "one image of at most 1024x1024 px and 28 steps is free" in message
@@ -102,7 +66,7 @@ def test_with_the_v5_allowance_used_up_the_refusal_says_so_not_that_opus_is_free
 ) -> None:
     sim.set_v5_usage(100)
     with pytest.raises(errors.SpendLimitError) as caught:
-        _generate(model="nai-diffusion-5-full")
+        run_generate_node(model="nai-diffusion-5-full")
     message = str(caught.value)
     assert "on your Opus subscription" in message and "Opus V5 allowance is used up" in message
     assert "is free" not in message
@@ -115,9 +79,9 @@ def test_a_character_reference_is_not_free_even_on_opus(sim: Any) -> None:
         image=_image(), mode="character", strength=1.0, fidelity=1.0
     )
     with pytest.raises(errors.SpendLimitError, match="5 Anlas"):
-        _generate(character_references=refs)
+        run_generate_node(character_references=refs)
     assert _paid_calls(sim) == 0
-    images, *_ = _generate(character_references=refs, spend_guard="up to 10 Anlas")
+    images, *_ = run_generate_node(character_references=refs, spend_guard="up to 10 Anlas")
     assert images.shape == (1, 384, 256, 3)
     assert sim.spent() == 5
 
@@ -127,9 +91,9 @@ def test_vibes_to_encode_count_against_the_guard_before_any_encoding(sim: Any) -
         image=_image(), information_extracted=1.0, strength=0.6
     )
     with pytest.raises(errors.SpendLimitError, match="2 Anlas"):
-        _generate(vibes=vibes)
+        run_generate_node(vibes=vibes)
     assert _paid_calls(sim) == 0
-    _generate(vibes=vibes, spend_guard="up to 10 Anlas")
+    run_generate_node(vibes=vibes, spend_guard="up to 10 Anlas")
     assert sim.stats()["requests"]["/ai/encode-vibe"] == 1 and sim.spent() == 2
 
 
@@ -137,7 +101,7 @@ def test_v3_raw_vibes_go_out_as_images_and_cost_nothing_on_opus(sim: Any) -> Non
     (vibes,) = NODES["NovelAI_Vibe"]().append(
         image=_image(), information_extracted=0.5, strength=0.3
     )
-    _generate(model="nai-diffusion-3", vibes=vibes, noise_schedule="native")
+    run_generate_node(model="nai-diffusion-3", vibes=vibes, noise_schedule="native")
     params = sim.requests_seen(PATH_GENERATE_STREAM)[-1]["parameters"]
     assert params["reference_information_extracted_multiple"] == [0.5]
     assert params["reference_strength_multiple"] == [0.3]
@@ -163,7 +127,7 @@ def test_settings_a_model_cannot_take_are_refused_before_any_request(
     sim: Any, overrides: dict[str, Any], words: str
 ) -> None:
     with pytest.raises(errors.InputError, match=words):
-        _generate(**overrides)
+        run_generate_node(**overrides)
     assert sim.stats()["requests"] == {}
 
 
@@ -172,7 +136,7 @@ def test_vibes_on_v5_and_too_many_characters_are_refused_locally(sim: Any) -> No
         image=_image(), information_extracted=1.0, strength=0.6
     )
     with pytest.raises(errors.InputError, match="no vibe transfer"):
-        _generate(model="nai-diffusion-5-full", vibes=vibes)
+        run_generate_node(model="nai-diffusion-5-full", vibes=vibes)
     chain: tuple[Any, ...] = ()
     for index in range(7):
         (chain,) = NODES["NovelAI_Character"]().append(
@@ -180,12 +144,12 @@ def test_vibes_on_v5_and_too_many_characters_are_refused_locally(sim: Any) -> No
             characters=chain,
         )  # fmt: skip
     with pytest.raises(errors.InputError, match="at most 6"):
-        _generate(characters=chain)
+        run_generate_node(characters=chain)
     assert sim.stats()["requests"] == {}
 
 
 def test_v5_maps_any_noise_schedule_to_karras_as_the_web_app_does(sim: Any) -> None:
-    _generate(model="nai-diffusion-5-full", noise_schedule="exponential")
+    run_generate_node(model="nai-diffusion-5-full", noise_schedule="exponential")
     assert sim.requests_seen(PATH_GENERATE_STREAM)[-1]["parameters"]["noise_schedule"] == "karras"
 
 
@@ -193,7 +157,7 @@ def test_a_source_of_another_size_is_fitted_to_the_canvas(sim: Any) -> None:
     (source,) = NODES["NovelAI_Img2Img"]().build(
         image=_image(100, 40), strength=0.5, noise=0.0, color_correct=False
     )
-    images, *_ = _generate(source=source)
+    images, *_ = run_generate_node(source=source)
     assert images.shape == (1, 384, 256, 3)
     assert source.image.size == (100, 40)  # the config itself is untouched
     body = sim.requests_seen(PATH_GENERATE_STREAM)[-1]
@@ -201,8 +165,8 @@ def test_a_source_of_another_size_is_fitted_to_the_canvas(sim: Any) -> None:
 
 
 def test_without_stream_one_plain_request_returns_the_same_images(sim: Any) -> None:
-    streamed, _, _, metadata = _generate(stream=True)
-    plain, _, seed, _ = _generate(stream=False)
+    streamed, _, _, metadata = run_generate_node(stream=True)
+    plain, _, seed, _ = run_generate_node(stream=False)
     assert sim.stats()["requests"][PATH_GENERATE] == 1
     assert torch.equal(streamed, plain)
     assert json.loads(metadata)["seed"] == seed == 42
@@ -213,7 +177,7 @@ def test_a_missing_token_says_where_it_looked_and_sends_nothing(
 ) -> None:
     monkeypatch.delenv("NAI_ACCESS_TOKEN")
     with pytest.raises(errors.MissingTokenError, match="NAI_ACCESS_TOKEN"):
-        _generate()
+        run_generate_node()
     assert _paid_calls(sim) == 0
 
 
@@ -222,7 +186,7 @@ def test_a_missing_token_says_where_it_looked_and_sends_nothing(
 
 def test_progress_advances_per_step_with_the_jpeg_preview_and_the_cost_text(sim: Any) -> None:
     with comfy_runtime() as runtime:
-        images, *_ = _generate(samples=2, steps=5, spend_guard="up to 50 Anlas")
+        images, *_ = run_generate_node(samples=2, steps=5, spend_guard="up to 50 Anlas")
     assert images.shape[0] == 2
     assert runtime.bars == [(10, "7")]
     values = [value for value, _, _ in runtime.updates]
@@ -248,7 +212,7 @@ def test_cancel_during_a_slow_stream_stops_within_half_a_second(sim: Any) -> Non
 
         threading.Thread(target=press_cancel, daemon=True).start()
         with pytest.raises(InterruptProcessingException):
-            _generate(steps=28)
+            run_generate_node(steps=28)
         stopped = time.monotonic()
     assert pressed and stopped - pressed[0] < 0.5
     assert not runtime.interrupted.is_set()  # cleared, as ComfyUI's own throw does
@@ -260,7 +224,7 @@ def test_cancel_outside_comfyui_raises_the_clients_cancelled_error(
     progress = pack_module("nodes.runtime.progress").GenerationProgress
     monkeypatch.setattr(progress, "cancelled", staticmethod(lambda: True))
     with pytest.raises(errors.CancelledError):
-        _generate()
+        run_generate_node()
     assert _paid_calls(sim) == 0
 
 
@@ -273,7 +237,7 @@ def test_a_429_wait_is_shown_as_progress_text(sim: Any, monkeypatch: pytest.Monk
     monkeypatch.setattr(pack_module("nodes.runtime.session"), "get_client", lambda: fast)
     sim.set_fault("concurrent_429", count=1, path=PATH_GENERATE_STREAM)
     with comfy_runtime() as runtime:
-        images, *_ = _generate()
+        images, *_ = run_generate_node()
     assert images.shape == (1, 384, 256, 3)
     texts = [text for text, _ in runtime.texts]
     assert any("waiting for NovelAI" in t and "another generation is running" in t for t in texts)
@@ -321,7 +285,7 @@ def test_an_opaque_generation_gives_a_zero_mask_though_its_alpha_holds_the_metad
 ) -> None:
     originals = pack_module("nodes.runtime.originals")
     with comfy_runtime():
-        images, mask, _, _ = _generate(stream=False)
+        images, mask, _, _ = run_generate_node(stream=False)
     png = originals.lookup(pack_module("nodes.runtime.tensors").tensor_to_pil(images))
     alpha = Image.open(io.BytesIO(png)).getchannel("A")
     assert alpha.getextrema()[0] < 255  # the stealth metadata lives in the alpha's low bits
@@ -330,7 +294,7 @@ def test_an_opaque_generation_gives_a_zero_mask_though_its_alpha_holds_the_metad
 
 def test_a_transparent_v5_generation_gives_the_alpha_as_its_mask(sim: Any) -> None:
     with comfy_runtime():
-        images, mask, _, _ = _generate(
+        images, mask, _, _ = run_generate_node(
             model="nai-diffusion-5-full",
             transparent_background=True,
             spend_guard="no limit",

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from novelai_core.contract.constants import PATH_GENERATE, PATH_GENERATE_STREAM
-from tests.comfy_harness import load_pack, pack_module
+from tests.comfy_harness import load_pack, pack_module, run_generate_node
 from tests.tool_support import comfy_folders
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
@@ -29,16 +29,9 @@ def _temp_folder_in_tmp_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 
 
 def _generate(*, stream: bool, samples: int = 3) -> Any:
-    prompt = NODES["NovelAI_Prompt"]().build(
-        prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
-        uc_preset="heavy",
-    )[0]  # fmt: skip
-    return NODES["NovelAI_Generate"]().generate(
-        prompt=prompt, model="nai-diffusion-4-5-full", size="Custom", width=256, height=384,
-        seed=SEED, steps=6, scale=5.0, sampler="k_euler_ancestral", noise_schedule="karras",
-        cfg_rescale=0.0, variety=False, samples=samples, spend_guard="up to 10 Anlas",
-        stream=stream, smea="off", decrisper=False, transparent_background=False, unique_id="3",
-    )  # fmt: skip
+    return run_generate_node(
+        seed=SEED, samples=samples, spend_guard="up to 10 Anlas", stream=stream
+    )
 
 
 def _saved(folder: Path) -> list[str]:

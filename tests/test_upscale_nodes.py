@@ -11,11 +11,10 @@ from novelai_core.contract.constants import ENHANCE_LEVELS, PATH_GENERATE_STREAM
 from novelai_core.contract.cost import upscale_cost
 from novelai_core.contract.tool_sizes import enhance_size
 from novelai_core.errors import InputError
-from tests.comfy_harness import pack_module
+from tests.comfy_harness import pack_module, prompt_from_node
 from tests.tool_support import check_image, gradient
 
 upscale = pack_module("nodes.upscale")
-prompt_node = pack_module("nodes.prompt")
 errors = pack_module("novelai_core.errors")
 NO_GUARD = "no limit"
 
@@ -54,11 +53,7 @@ def test_enhance_sizes_are_the_source_times_magnitude_rounded_to_64() -> None:
 
 
 def _prompt() -> Any:
-    (prompt,) = prompt_node.NovelAIPrompt().build(
-        prompt="1girl, smile", negative="", quality_tags=False, quality_preset="standard",
-        uc_preset="none",
-    )  # fmt: skip
-    return prompt
+    return prompt_from_node("1girl, smile", quality_tags=False, uc_preset="none")
 
 
 def _enhance(**overrides: Any) -> tuple[Any, ...]:

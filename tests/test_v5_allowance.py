@@ -13,7 +13,7 @@ from novelai_core.contract.cost import generation_cost
 from novelai_core.errors import SpendLimitError
 from novelai_core.simulator import Simulator
 from tests.client_helpers import V5, V45, client_for, requests_to, small_request
-from tests.comfy_harness import load_pack, pack_module
+from tests.comfy_harness import pack_module, run_generate_node
 
 OPUS = 3
 SMALL = {"width": 832, "height": 1216, "steps": 23}
@@ -89,17 +89,7 @@ def test_the_simulator_charges_v5_on_opus_once_the_allowance_is_used_up(
 
 
 def _generate_v5_node(seed: int) -> Any:
-    nodes = load_pack().NODE_CLASS_MAPPINGS
-    prompt = nodes["NovelAI_Prompt"]().build(
-        prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
-        uc_preset="heavy",
-    )[0]  # fmt: skip
-    return nodes["NovelAI_Generate"]().generate(
-        prompt=prompt, model=V5, size="Custom", width=256, height=384, seed=seed, steps=6,
-        scale=5.0, sampler="k_euler_ancestral", noise_schedule="karras", cfg_rescale=0.0,
-        variety=False, samples=1, spend_guard="free only", stream=False, smea="off",
-        decrisper=False, transparent_background=False, unique_id="1",
-    )  # fmt: skip
+    return run_generate_node(model=V5, seed=seed, stream=False)
 
 
 def test_the_generate_nodes_free_only_guard_follows_the_v5_allowance(

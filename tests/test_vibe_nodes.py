@@ -17,8 +17,7 @@ from PIL import Image
 
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE_STREAM
 from novelai_core.simulator.vibe_encodings import read_encoding
-from tests.comfy_harness import comfy_runtime, load_pack, pack_module
-from tests.test_nodes_generate import _generate
+from tests.comfy_harness import comfy_runtime, load_pack, pack_module, run_generate_node
 from tests.tool_support import comfy_folders
 
 PACK = load_pack()
@@ -77,7 +76,7 @@ def test_the_vibe_node_says_stored_or_will_be_encoded_before_generate_pays(comfy
     [status] = _texts(comfy, "3")
     assert "will be encoded for" in status and V45 in status and "2 Anlas" in status
     assert _encodes(comfy.sim) == 0
-    _generate(vibes=chain, spend_guard="up to 10 Anlas", model=V45)
+    run_generate_node(vibes=chain, spend_guard="up to 10 Anlas", model=V45)
     assert _encodes(comfy.sim) == 1 and comfy.sim.spent() == 2
     assert any("incl. 1 vibe encoding(s) at 2 Anlas" in text for text in _texts(comfy, "7"))
     assert len(list((comfy.root / "user" / "novelai-nodes" / "vibes").glob("*.vibe"))) == 1
@@ -88,14 +87,14 @@ def test_the_vibe_node_says_stored_or_will_be_encoded_before_generate_pays(comfy
 
 
 def test_after_a_restart_the_spend_guard_counts_no_encode_and_none_is_made(comfy: Any) -> None:
-    _generate(vibes=_vibe(_tensor()), spend_guard="up to 10 Anlas", seed=1)
+    run_generate_node(vibes=_vibe(_tensor()), spend_guard="up to 10 Anlas", seed=1)
     _restart()
     # "free only" passes: the stored encoding costs nothing (Opus, small image).
-    _generate(vibes=_vibe(_tensor()), spend_guard="free only", seed=2)
+    run_generate_node(vibes=_vibe(_tensor()), spend_guard="free only", seed=2)
     assert _encodes(comfy.sim) == 1 and comfy.sim.spent() == 2
     # Another model has no stored encoding: the guard counts it before anything is sent.
     with pytest.raises(errors.SpendLimitError, match="2 Anlas"):
-        _generate(vibes=_vibe(_tensor()), spend_guard="free only", model=V45C, seed=3)
+        run_generate_node(vibes=_vibe(_tensor()), spend_guard="free only", model=V45C, seed=3)
     assert _encodes(comfy.sim) == 1
 
 
@@ -122,7 +121,7 @@ def test_a_vibe_picture_is_png_encoded_once_by_the_vibe_node_and_never_by_genera
 def test_the_store_node_lists_and_clears(comfy: Any) -> None:
     node = NODES["NovelAI_VibeStore"]
     assert math.isnan(node.IS_CHANGED(action="list"))
-    _generate(vibes=_vibe(_tensor()), spend_guard="up to 10 Anlas")
+    run_generate_node(vibes=_vibe(_tensor()), spend_guard="up to 10 Anlas")
     listed = node().run(action="list", unique_id="9")
     (report,) = listed["result"]
     assert report.startswith("1 stored vibe encoding(s)") and V45 in report
@@ -180,12 +179,12 @@ def test_a_bundle_from_the_input_folder_generates_without_new_encodes(comfy: Any
         (0.8, 0.5, V45),
         (1.0, 0.5, V45),
     ]
-    _generate(vibes=vibes, model=V45, spend_guard="free only")
+    run_generate_node(vibes=vibes, model=V45, spend_guard="free only")
     assert _encodes(comfy.sim) == 2
     sent = comfy.sim.requests_seen(PATH_GENERATE_STREAM)[-1]["parameters"]
     assert sent["reference_strength_multiple"] == [0.5, 0.5]
     # Another model: encoded from the file's images (through the store), 2 Anlas each.
-    _generate(vibes=vibes, model=V45C, spend_guard="up to 10 Anlas")
+    run_generate_node(vibes=vibes, model=V45C, spend_guard="up to 10 Anlas")
     assert _encodes(comfy.sim) == 4
 
 
@@ -219,7 +218,7 @@ def test_precise_reference_requests_match_the_contract(comfy: Any) -> None:
     refs = _reference(_tensor(size=(60, 90)))
     refs = _reference(_tensor(size=(90, 60)), refs, mode="style", strength=0.4, fidelity=0.0)
     refs = _reference(_tensor(size=(70, 70)), refs, mode="character&style", fidelity=1.0)
-    _generate(character_references=refs, spend_guard="up to 50 Anlas")
+    run_generate_node(character_references=refs, spend_guard="up to 50 Anlas")
     assert comfy.sim.spent() == 15  # 5 per reference per image, even on Opus
     params = comfy.sim.requests_seen(PATH_GENERATE_STREAM)[-1]["parameters"]
     captions = [d["caption"]["base_caption"] for d in params["director_reference_descriptions"]]
@@ -255,12 +254,14 @@ def test_precise_reference_allows_16_and_is_refused_where_the_contract_says(comf
     for index in range(17):
         refs = _reference(_tensor((index * 10, 0, 0)), refs or None)
     with pytest.raises(errors.InputError, match="at most 16"):
-        _generate(character_references=refs, spend_guard="no limit")
+        run_generate_node(character_references=refs, spend_guard="no limit")
     for model in ("nai-diffusion-4-full", "nai-diffusion-3", "nai-diffusion-5-full"):
         with pytest.raises(errors.InputError, match="no character reference"):
-            _generate(character_references=refs[:1], model=model, spend_guard="no limit")
+            run_generate_node(character_references=refs[:1], model=model, spend_guard="no limit")
     with pytest.raises(errors.InputError, match="cannot be combined"):
-        _generate(character_references=refs[:1], vibes=_vibe(_tensor()), spend_guard="no limit")
+        run_generate_node(
+            character_references=refs[:1], vibes=_vibe(_tensor()), spend_guard="no limit"
+        )
     assert comfy.sim.spent() == 0 and _encodes(comfy.sim) == 0
 
 
