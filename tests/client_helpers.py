@@ -1,9 +1,11 @@
-"""Shared pieces for the client tests: small requests, a fast retry policy, a cancel flag."""
+"""Shared pieces for the client tests: small requests, a fast retry policy, a cancel flag,
+and what an error can show (to look for a leaked token in it)."""
 
 from __future__ import annotations
 
 import threading
 import time
+import traceback
 
 from novelai_core.client import NovelAIClient
 from novelai_core.models.user import GenerationRequest, GenerationSettings, Prompt
@@ -56,3 +58,21 @@ class CancelAfter:
 
     def __call__(self) -> bool:
         return self.flag.is_set()
+
+
+def everything_shown(error: BaseException) -> str:
+    """All an error can show, as one text: its traceback printed with every frame's locals (as
+    pytest --showlocals and error trackers print it), and the str, repr, args and attributes of
+    the error and of each exception chained to it (cause and context)."""
+    printed = traceback.TracebackException.from_exception(error, capture_locals=True)
+    parts = ["".join(printed.format())]
+    seen: set[int] = set()
+    todo: list[BaseException] = [error]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        parts += [str(item), repr(item), *map(repr, item.args), repr(getattr(item, "__dict__", {}))]
+        todo.extend(e for e in (item.__cause__, item.__context__) if e is not None)
+    return "\n".join(parts)

@@ -12,31 +12,16 @@ from novelai_core.client import NovelAIClient
 from novelai_core.errors import MissingTokenError, NovelAIError
 from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
 from novelai_core.transport.http_transport import RetryPolicy
-from tests.client_helpers import small_request
+from tests.client_helpers import everything_shown, small_request
 
 CANARY = "pst-CANARY-7f3a9c1e5b2d-SECRET"  # fake, short: never a real token
 WRONG = "pst-CANARY-WRONG-0d2f4b6a-SECRET"
 POLICY = RetryPolicy(max_attempts=2, max_total_seconds=0.3, initial_delay=0.01)
 
 
-def _texts(error: BaseException) -> Iterator[str]:
-    seen: set[int] = set()
-    todo: list[BaseException] = [error]
-    while todo:
-        item = todo.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        yield str(item)
-        yield repr(item)
-        yield from (repr(arg) for arg in item.args)
-        yield repr(vars(item)) if hasattr(item, "__dict__") else ""
-        todo.extend(e for e in (item.__cause__, item.__context__) if e is not None)
-
-
 def _assert_clean(error: BaseException, caplog: pytest.LogCaptureFixture) -> None:
-    for text in _texts(error):
-        assert CANARY not in text and WRONG not in text
+    shown = everything_shown(error)
+    assert CANARY not in shown and WRONG not in shown
     assert CANARY not in caplog.text and WRONG not in caplog.text
 
 

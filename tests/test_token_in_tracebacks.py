@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import socket
-import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from novelai_core.errors import NovelAIError
 from novelai_core.simulator import Simulator, run_simulator
 from novelai_core.transport.http_transport import RetryPolicy
 from novelai_core.transport.status_errors import ErrorContext
-from tests.client_helpers import small_request
+from tests.client_helpers import everything_shown, small_request
 
 SECRET = secrets.token_hex(20)  # random: it cannot turn up in source lines or file names
 CANARY = f"pst-{SECRET}"
@@ -26,17 +25,6 @@ POLICY = RetryPolicy(max_attempts=2, max_total_seconds=0.3, initial_delay=0.01)
 
 def _assert_no_canary(text: str) -> None:
     assert SECRET[:-4] not in text, "the token (or most of it) is visible"
-
-
-def _shown(error: BaseException) -> str:
-    """What a traceback printer with locals shows, plus the error's and its chain's reprs."""
-    exception = traceback.TracebackException.from_exception(error, capture_locals=True)
-    parts = ["".join(exception.format())]
-    item: BaseException | None = error
-    while item is not None:
-        parts += [repr(item), repr(vars(item))]
-        item = item.__cause__ or item.__context__
-    return "\n".join(parts)
 
 
 @pytest.fixture
@@ -83,7 +71,7 @@ SCENARIOS: dict[str, Scenario] = {
 def test_no_error_or_traceback_local_shows_the_token(sim: Simulator, scenario: str) -> None:
     with pytest.raises(NovelAIError) as info:
         SCENARIOS[scenario](sim)
-    _assert_no_canary(_shown(info.value))
+    _assert_no_canary(everything_shown(info.value))
 
 
 def test_a_refused_connection_shows_no_token_in_its_traceback_locals() -> None:
@@ -92,4 +80,4 @@ def test_a_refused_connection_shows_no_token_in_its_traceback_locals() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(NovelAIError) as info:
         _client(f"http://127.0.0.1:{port}").generate(small_request())
-    _assert_no_canary(_shown(info.value))
+    _assert_no_canary(everything_shown(info.value))
