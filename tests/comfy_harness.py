@@ -65,6 +65,7 @@ class ComfyRuntime:
     bars: list[tuple[int, Any]] = field(default_factory=list)
     texts: list[tuple[str, Any]] = field(default_factory=list)
     interrupted: threading.Event = field(default_factory=threading.Event)
+    progressed: threading.Event = field(default_factory=threading.Event)  # a bar moved
     preview_size: int = 512
     executing_node: str | None = None  # what comfy_execution.utils reports as running
 
@@ -89,6 +90,7 @@ def _stand_in_modules(runtime: ComfyRuntime) -> dict[str, types.ModuleType]:
         ) -> None:
             self.current = value
             runtime.updates.append((value, self.total if total is None else total, preview))
+            runtime.progressed.set()
 
         def update(self, value: int) -> None:
             self.update_absolute(self.current + value)

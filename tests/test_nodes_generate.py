@@ -205,10 +205,9 @@ def test_cancel_during_a_slow_stream_stops_within_half_a_second(sim: Any) -> Non
         pressed: list[float] = []
 
         def press_cancel() -> None:
-            while not runtime.updates:  # wait until the stream is flowing
-                time.sleep(0.01)
-            pressed.append(time.monotonic())
-            runtime.interrupted.set()
+            if runtime.progressed.wait(timeout=10):  # the stream is flowing
+                pressed.append(time.monotonic())
+                runtime.interrupted.set()
 
         threading.Thread(target=press_cancel, daemon=True).start()
         with pytest.raises(InterruptProcessingException):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 
 import requests
 
@@ -99,12 +98,10 @@ def test_a_second_concurrent_generation_for_one_token_gets_429(simulator: Simula
         target=lambda: results.append(post(simulator, body(steps=20)).status_code)
     )
     first.start()
-    deadline = time.monotonic() + 2
-    while simulator.stats()["requests"].get(GEN, 0) < 1 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    time.sleep(0.1)
+    assert simulator.generation_running.wait(timeout=5)  # the first holds the lock now
     second = post(simulator, body(steps=1))
     first.join()
+    assert not simulator.generation_running.is_set()  # released when the first finished
     assert results == [200]
     assert second.status_code == 429
     assert second.json() == {"statusCode": 429, "message": "Concurrent generation is locked"}

@@ -141,6 +141,11 @@ class Simulator:
 
     # --- inspection -------------------------------------------------------------------------
 
+    @property
+    def generation_running(self) -> threading.Event:
+        """Set while a generation holds its token's one-at-a-time lock, clear when none does."""
+        return self._state.generation_running
+
     def stats(self) -> dict[str, Any]:
         """The same dict as GET /_sim/stats."""
         return self._state.stats()

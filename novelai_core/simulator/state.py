@@ -64,6 +64,8 @@ class SimState:
         self._lock = threading.Lock()
         self._valid_keys: set[str] = set()
         self._generating: set[str] = set()
+        # Set while any token's generation holds its lock (tests wait on it instead of sleeping).
+        self.generation_running = threading.Event()
         self._counts: Counter[str] = Counter()
         self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_LIMIT)
         self._connections = 0
@@ -101,10 +103,13 @@ class SimState:
             if key in self._generating:
                 raise SimError(429, CONCURRENT_MESSAGE)
             self._generating.add(key)
+            self.generation_running.set()
 
     def release_generation(self, key: str) -> None:
         with self._lock:
             self._generating.discard(key)
+            if not self._generating:
+                self.generation_running.clear()
 
     @contextmanager
     def generating(self, key: str) -> Iterator[None]:
