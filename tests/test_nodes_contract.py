@@ -148,7 +148,9 @@ def _schema() -> dict[str, Any]:
     """Per node: inputs in order as "section name: TYPE", then the outputs.
 
     Combo options are not pinned (the capability table grows with NovelAI's releases and a new
-    option does not break a saved workflow); the order, names and types of inputs are.
+    option does not break a saved workflow); the order, names and types of inputs are, and the
+    limits of number widgets (a narrower range refuses values saved in workflows; many limits
+    come from the core's models, so a model change shows up here).
     """
     schema: dict[str, Any] = {}
     for node_id, node_class in NODES:
@@ -166,6 +168,8 @@ def _type_name(entry: Any) -> str:
         return entry
     type_, options = entry[0], (entry[1] if len(entry) > 1 else {})
     name = "COMBO" if isinstance(type_, list) else str(type_)
+    if "min" in options or "max" in options:
+        name += f" {options.get('min')}..{options.get('max')}"
     return name + (" +control_after_generate" if options.get("control_after_generate") else "")
 
 
