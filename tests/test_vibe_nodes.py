@@ -113,8 +113,8 @@ def test_a_vibe_picture_is_png_encoded_once_by_the_vibe_node_and_never_by_genera
     monkeypatch.setattr(Image.Image, "save", counting_save)
     chain = _vibe(_tensor())
     assert encodes == ["png"]
-    _generate(vibes=chain, spend_guard="up to 10 Anlas", seed=1)  # encodes the vibe (paid)
-    _generate(vibes=chain, spend_guard="free only", seed=2)  # the stored encoding
+    run_generate_node(vibes=chain, spend_guard="up to 10 Anlas", seed=1)  # encodes the vibe (paid)
+    run_generate_node(vibes=chain, spend_guard="free only", seed=2)  # the stored encoding
     assert encodes == ["png"] and _encodes(comfy.sim) == 1
 
 
