@@ -10,9 +10,13 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 from . import comfy_compat
+
+if TYPE_CHECKING:
+    from ...novelai_core.errors import NovelAIError
+    from ...novelai_core.results import GeneratedImage
 
 _log = logging.getLogger(__name__)
 
@@ -20,7 +24,7 @@ PREFIX: Final = "NovelAI_partial"  # files are NovelAI_partial_<seed>_<index>.pn
 TEMP_FOLDER: Final = "novelai_partial"  # under the system temp folder, outside ComfyUI
 
 
-def save_partial(exc: Any) -> None:
+def save_partial(exc: NovelAIError) -> None:
     """Write ``exc.partial`` to ComfyUI's output folder (else a temp folder); the error's text
     then says where.
 
@@ -52,7 +56,7 @@ def _folders() -> list[Path]:
     return [Path(output), temp] if output is not None else [temp]
 
 
-def _write(images: tuple[Any, ...], folder: Path) -> list[Path]:
+def _write(images: tuple[GeneratedImage, ...], folder: Path) -> list[Path]:
     from ...novelai_core.results import GenerationResult
 
     # The original bytes, so NovelAI's metadata (prompt, seed) survives in each file.
@@ -60,6 +64,6 @@ def _write(images: tuple[Any, ...], folder: Path) -> list[Path]:
     return paths
 
 
-def _extend(exc: Any, sentence: str) -> None:
+def _extend(exc: NovelAIError, sentence: str) -> None:
     """Say in the error's text (its str) where the images went; its message stays as built."""
     exc.partial_notes = (*exc.partial_notes, sentence)

@@ -12,7 +12,7 @@ import io
 import os
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 # Modes whose first three channels are R, G, B (CMYK's are not): PIL packs their RGB directly.
 _RGB_PACKABLE = ("RGB", "RGBA", "RGBX")
@@ -20,8 +20,12 @@ _RGB_PACKABLE = ("RGB", "RGBA", "RGBX")
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
+    import numpy as np
+    import numpy.typing as npt
     import torch
     from PIL import Image
+
+Read = TypeVar("Read")
 
 _pool_lock = threading.Lock()
 _shared_pool: ThreadPoolExecutor | None = None
@@ -81,7 +85,7 @@ def pngs_to_tensors(
     return images_to_tensors(images, alpha=alpha)
 
 
-def _readable(read: Callable[[], Any], index: int) -> Any:
+def _readable(read: Callable[[], Read], index: int) -> Read:
     """read(), with PIL's errors for unreadable bytes turned into a DecodeError naming the image."""
     try:
         return read()
@@ -113,7 +117,7 @@ def _pool() -> ThreadPoolExecutor:
         return _shared_pool
 
 
-def _rgb_into(image: Image.Image, out: Any) -> None:
+def _rgb_into(image: Image.Image, out: npt.NDArray[np.float32]) -> None:
     """out = the image's RGB pixels / 255 as float32: a cast copy, then an in-place scale."""
     import numpy as np
 
@@ -127,7 +131,7 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
-def _alpha_into(image: Image.Image, out: Any) -> None:
+def _alpha_into(image: Image.Image, out: npt.NDArray[np.float32]) -> None:
     """out = (255 − alpha) / 255, as ComfyUI's LoadImage makes its MASK."""
     import numpy as np
 
@@ -137,7 +141,7 @@ def _alpha_into(image: Image.Image, out: Any) -> None:
     np.multiply(out, np.float32(1.0 / 255.0), out=out)
 
 
-def tensor_to_pil(image: Any, index: int = 0) -> Image.Image:
+def tensor_to_pil(image: torch.Tensor, index: int = 0) -> Image.Image:
     """One image of an IMAGE batch (or a single [H,W,C] image) as a PIL RGB/RGBA image."""
     from PIL import Image
 
@@ -150,7 +154,7 @@ def tensor_to_pil(image: Any, index: int = 0) -> Image.Image:
     return Image.fromarray(array, mode="RGBA" if array.shape[-1] == 4 else "RGB")
 
 
-def mask_to_pil(mask: Any, index: int = 0) -> Image.Image:
+def mask_to_pil(mask: torch.Tensor, index: int = 0) -> Image.Image:
     """One mask of a MASK batch ([B,H,W] or [H,W]) as an 8-bit gray image, 1.0 → white."""
     from PIL import Image
 
@@ -160,7 +164,7 @@ def mask_to_pil(mask: Any, index: int = 0) -> Image.Image:
     return Image.fromarray(_to_uint8(frame), mode="L")
 
 
-def _to_uint8(frame: Any) -> Any:
+def _to_uint8(frame: torch.Tensor) -> npt.NDArray[np.uint8]:
     import torch
 
     scaled = frame.detach().to("cpu", torch.float32).clamp(0.0, 1.0).mul(255.0).round()
