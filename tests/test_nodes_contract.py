@@ -249,3 +249,40 @@ def test_the_english_locale_matches_the_nodes_names_and_tooltips() -> None:
         "locales/en/nodeDefs.json is out of date with the nodes' tooltips; regenerate it with "
         "UPDATE_NODE_SNAPSHOT=1 python -m pytest tests/test_nodes_contract.py"
     )
+
+
+# Widgets that mirror a field of a core model: (node id, input, model, field, other fields).
+IMAGE_AND_MASK = {"image": b"i", "mask": b"m"}
+MIRRORED = [
+    ("NovelAI_Vibe", "strength", "Vibe", "strength", {"encoding": b"e"}),
+    ("NovelAI_Vibe", "information_extracted", "Vibe", "information_extracted", {"encoding": b"e"}),
+    ("NovelAI_VibeFile", "strength", "Vibe", "strength", {"encoding": b"e"}),
+    ("NovelAI_CharacterReference", "strength", "CharacterReference", "strength", {"image": b"i"}),
+    ("NovelAI_CharacterReference", "fidelity", "CharacterReference", "fidelity", {"image": b"i"}),
+    ("NovelAI_Img2Img", "strength", "Img2ImgSource", "strength", {"image": b"i"}),
+    ("NovelAI_Img2Img", "noise", "Img2ImgSource", "noise", {"image": b"i"}),
+    ("NovelAI_Inpaint", "strength", "InpaintSource", "img2img_strength", IMAGE_AND_MASK),
+    ("NovelAI_Inpaint", "noise", "InpaintSource", "noise", IMAGE_AND_MASK),
+    ("NovelAI_Generate", "cfg_rescale", "GenerationSettings", "cfg_rescale", {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("node_id", "name", "model", "field", "others"),
+    MIRRORED,
+    ids=[f"{m[0]}.{m[1]}" for m in MIRRORED],
+)
+def test_a_widget_offers_exactly_the_range_its_model_field_accepts(
+    node_id: str, name: str, model: str, field: str, others: dict[str, Any]
+) -> None:
+    from pydantic import ValidationError
+
+    from tests.comfy_harness import pack_module
+
+    model_class = getattr(pack_module("novelai_core.models.user"), model)
+    options = _inputs(PACK.NODE_CLASS_MAPPINGS[node_id])[name][1]
+    for value in (options["min"], options["default"], options["max"]):
+        model_class(**others, **{field: value})
+    for value in (options["min"] - 0.001, options["max"] + 0.001):
+        with pytest.raises(ValidationError):
+            model_class(**others, **{field: value})
