@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from .runtime import comfy_compat
 from .runtime import schema as t
 
 if TYPE_CHECKING:
@@ -73,4 +74,6 @@ class NovelAIAccount:
         from .runtime.session import get_client
 
         text = account_text(get_client())
+        # Also as progress text: every frontend shows it, even without the pack's extension.
+        comfy_compat.send_progress_text(text, comfy_compat.executing_node_id())
         return {"ui": {"text": [text]}, "result": (text,)}

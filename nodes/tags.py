@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .runtime import comfy_compat, widgets
 from .runtime import schema as t
-from .runtime import widgets
 
 LANGUAGES: Final = ("en", "jp")
 
@@ -47,4 +47,6 @@ class NovelAISuggestTags:
         )
         names = ", ".join(tag.tag for tag in tags)
         report = "\n".join(f"{tag.tag}  ({tag.count} posts, {tag.confidence:.2f})" for tag in tags)
-        return {"ui": {"text": [report or "no suggestions"]}, "result": (names, report)}
+        shown = report or "no suggestions"
+        comfy_compat.send_progress_text(shown, comfy_compat.executing_node_id())
+        return {"ui": {"text": [shown]}, "result": (names, report)}

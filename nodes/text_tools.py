@@ -11,8 +11,8 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from .runtime import comfy_compat, widgets
 from .runtime import schema as t
-from .runtime import widgets
 
 if TYPE_CHECKING:
     from ..novelai_core.models.user import Character
@@ -109,6 +109,7 @@ class NovelAITokenCount:
 
         texts = [text, *(c.prompt for c in characters or () if getattr(c, "enabled", True))]
         result = count_prompt_tokens(texts, model, roots=comfy_tokenizer_roots())
+        comfy_compat.send_progress_text(result.label, comfy_compat.executing_node_id())
         return {
             "ui": {"text": [result.label]},
             "result": (result.count, result.limit, result.exact, result.label),

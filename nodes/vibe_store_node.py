@@ -139,7 +139,7 @@ class NovelAIVibeStore:
             text = _listing(store)
         else:
             raise InputError(f"action: {action!r} is not one of {LIST}, {CLEAR}")
-        comfy_compat.send_progress_text(text.splitlines()[0], comfy_compat.node_id(unique_id))
+        comfy_compat.send_progress_text(text, comfy_compat.node_id(unique_id))
         return {"ui": {"text": [text]}, "result": (text,)}
 
 

@@ -1,0 +1,91 @@
+"""Registers the frontend's routes on ComfyUI's PromptServer (only inside a running ComfyUI).
+
+Thin aiohttp wrappers around ``web_routes``: blocking work (a free account lookup, a tag
+request, reading an image) runs in a worker thread so ComfyUI's event loop never waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, Final
+
+from . import web_routes
+
+_log = logging.getLogger(__name__)
+PREFIX: Final = "/novelai"
+_registered: list[Any] = []
+
+
+def _client() -> Any:
+    from .runtime.session import get_client
+
+    return get_client()
+
+
+def _reply(answer: web_routes.Answer) -> Any:
+    from aiohttp import web
+
+    status, body = answer
+    return web.json_response(body, status=status)
+
+
+async def _json(request: Any) -> Any:
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return None
+
+
+async def _in_thread(handler: Callable[..., web_routes.Answer], *args: Any) -> Any:
+    try:
+        return _reply(await asyncio.to_thread(handler, *args))
+    except Exception as exc:  # an answer, never a traceback page; the log names the cause
+        _log.warning("NovelAI route %s failed: %s", handler.__name__, type(exc).__name__)
+        return _reply(web_routes.error(500, f"internal error: {type(exc).__name__}"))
+
+
+def add_routes(routes: Any) -> None:
+    """Add the routes to an aiohttp RouteTableDef (ComfyUI's ``PromptServer.instance.routes``)."""
+
+    @routes.get(f"{PREFIX}/capabilities")
+    async def capabilities(_request: Any) -> Any:
+        return _reply(web_routes.capabilities())
+
+    @routes.post(f"{PREFIX}/estimate")
+    async def estimate(request: Any) -> Any:
+        return await _in_thread(web_routes.estimate, await _json(request), _client)
+
+    @routes.post(f"{PREFIX}/image-graph")
+    async def image_graph(request: Any) -> Any:
+        if (request.content_length or 0) > web_routes.MAX_IMAGE_BYTES:
+            return _reply(web_routes.error(413, "the image is too large"))
+        return await _in_thread(web_routes.image_graph, await request.read())
+
+    @routes.get(f"{PREFIX}/suggest-tags")
+    async def suggest_tags(request: Any) -> Any:
+        return await _in_thread(web_routes.suggest_tags, dict(request.query), _client)
+
+
+def register() -> bool:
+    """Add the routes to ComfyUI's running PromptServer, once; False outside ComfyUI.
+
+    Never imports ``server``: it is looked up only when ComfyUI has already loaded it.
+    """
+    if _registered:
+        return True
+    server = sys.modules.get("server")
+    instance = getattr(getattr(server, "PromptServer", None), "instance", None)
+    routes = getattr(instance, "routes", None)
+    if routes is None:
+        return False
+    try:
+        add_routes(routes)
+    except Exception as exc:  # an old or odd server: the nodes work without the extension
+        _log.warning("NovelAI nodes: frontend routes not registered (%s)", exc)
+        return False
+    _registered.append(routes)
+    return True
