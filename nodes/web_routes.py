@@ -58,6 +58,7 @@ def capabilities() -> Answer:
             "free_positions": cap.free_positions,
             "max_characters": cap.max_characters,
             "negative_prompt": cap.negative_prompt,
+            "uc_presets": list(cap.uc_preset_names),
             "samplers": list(cap.samplers),
             "noise_schedules": list(cap.noise_schedules),
             "defaults": {
