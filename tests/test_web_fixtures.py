@@ -1,4 +1,4 @@
-"""The frontend's generated files match the Python side (regenerate: python -m tests.web_fixtures)."""
+"""The frontend's generated files match the Python side (python -m tests.web_fixtures)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ Regenerate with ``python -m tests.web_fixtures``; ``test_web_fixtures`` fails wh
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from tests.comfy_harness import PACK_DIR, load_pack, pack_module
