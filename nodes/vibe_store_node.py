@@ -125,7 +125,7 @@ class NovelAIVibeStore:
         }
 
     @classmethod
-    def IS_CHANGED(cls, action: str) -> float:  # noqa: N802 - ComfyUI's name
+    def IS_CHANGED(cls, action: str, **_: Any) -> float:  # noqa: N802 - ComfyUI's name
         # NaN never equals itself: the store changes outside the graph, so always run.
         return float("nan")
 

@@ -278,3 +278,10 @@ def test_the_shared_store_is_remembered_per_location_and_follows_a_changed_cache
     monkeypatch.setenv("NAI_CACHE_DIR", str(tmp_path / "first"))
     assert store_node.shared_store() is first
     store_node.forget_stores()
+
+
+def test_the_vibe_store_node_takes_the_hidden_unique_id_comfyui_passes_to_is_changed() -> None:
+    # ComfyUI calls IS_CHANGED with every input, hidden ones included (a real ComfyUI warned
+    # "unexpected keyword argument 'unique_id'" and skipped the check).
+    store_node = PACK.NODE_CLASS_MAPPINGS["NovelAI_VibeStore"]
+    assert math.isnan(store_node.IS_CHANGED(action="list", unique_id="7"))  # NaN: always runs

@@ -137,6 +137,8 @@ function chainOf(node) {
 
 // ------------------------------------------------------------------ 6. text results on the node
 
+const TEXT_WIDTH = 400;
+
 function showText(node, text) {
   let widget = widgetOf(node, "novelai_text");
   if (!widget) {
@@ -153,6 +155,7 @@ function showText(node, text) {
   const height = lines * 15 + 10;
   widget.computeSize = (width) => [width, height + 2 * PANEL_MARGIN];
   widget.options.getMinHeight = () => height;
+  if (node.size[0] < TEXT_WIDTH) node.setSize?.([TEXT_WIDTH, node.size[1]]);
   fitHeight(node);
 }
 
@@ -558,7 +561,7 @@ function setupDrop() {
 const STYLE = `
 .novelai-text { width: 100%; height: 100%; box-sizing: border-box; resize: none; font: 11px/15px monospace;
   background: var(--comfy-input-bg, #222); color: var(--input-text, #ddd); border: 1px solid var(--border-color, #444);
-  border-radius: 4px; padding: 4px; white-space: pre; overflow: auto; user-select: text; }
+  border-radius: 4px; padding: 4px; white-space: pre-wrap; overflow: auto; user-select: text; }
 .novelai-cost { font: 12px sans-serif; padding: 3px 6px; color: var(--input-text, #ddd); white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; }
 .novelai-cost[data-state=free] { color: #7bd88f; }
