@@ -92,13 +92,7 @@ function fitHeight(node) {
 
 function downstream(node) {
   const out = [];
-  for (const output of node?.outputs ?? []) {
-    for (const id of output.links ?? []) {
-      const link = node.graph?.links?.get?.(id) ?? node.graph?.links?.[id];
-      const target = link && node.graph.getNodeById(link.target_id);
-      if (target) out.push(target);
-    }
-  }
+  (node?.outputs ?? []).forEach((_, slot) => out.push(...(node.getOutputNodes?.(slot) ?? [])));
   return out;
 }
 
@@ -597,13 +591,6 @@ function watchNode(node) {
   for (const widget of node.widgets ?? []) {
     if (widget.serialize !== false) afterChange(widget, () => estimateAll());
   }
-  const connections = node.onConnectionsChange;
-  node.onConnectionsChange = function (...args) {
-    const result = connections?.apply(this, args);
-    estimateAll();
-    refreshPickers();
-    return result;
-  };
 }
 
 app.registerExtension({
@@ -632,6 +619,11 @@ app.registerExtension({
     await loadCapabilities();
     setupTagSuggestions();
     setupDrop();
+    // Connections and edits the widget hooks do not see (the workflow's change tracker).
+    api.addEventListener("graphChanged", () => {
+      estimateAll();
+      refreshPickers();
+    });
     for (const node of liveGenerates) applyModelWidgets(node);
     estimateAll();
     refreshPickers();
