@@ -7,7 +7,7 @@ frontend extension (plain ES modules).
 """
 
 from .nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
-from .nodes.web_server import register as _register_routes
+from .nodes.frontend.routes import register as _register_routes
 
 WEB_DIRECTORY = "./web"
 _register_routes()

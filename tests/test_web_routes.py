@@ -18,7 +18,7 @@ from novelai_core.contract.cost import generation_cost
 from tests.comfy_harness import pack_module
 from tests.conftest import SIM_TOKEN
 
-routes = pack_module("nodes.web_routes")
+routes = pack_module("nodes.frontend.handlers")
 session = pack_module("nodes.runtime.session")
 REAL_SAMPLES = Path("/work/shared/real-samples")
 V45 = "nai-diffusion-4-5-full"

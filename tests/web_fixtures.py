@@ -17,7 +17,7 @@ OBJECT_INFO = PACK_DIR / "tests" / "web" / "object_info.json"
 
 
 def capabilities() -> dict[str, Any]:
-    return pack_module("nodes.web_routes").capabilities()[1]
+    return pack_module("nodes.frontend.handlers").capabilities()[1]
 
 
 def object_info() -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Registers the frontend's routes on ComfyUI's PromptServer (only inside a running ComfyUI).
 
-Thin aiohttp wrappers around ``web_routes``: blocking work (a free account lookup, a tag
+Thin aiohttp wrappers around ``handlers``: blocking work (a free account lookup, a tag
 request, reading an image) runs in a worker thread so ComfyUI's event loop never waits on it.
 """
 
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final
 
-from . import web_routes
+from . import handlers
 
 _log = logging.getLogger(__name__)
 PREFIX: Final = "/novelai"
@@ -21,12 +21,12 @@ _registered: list[Any] = []
 
 
 def _client() -> Any:
-    from .runtime.session import get_client
+    from ..runtime.session import get_client
 
     return get_client()
 
 
-def _reply(answer: web_routes.Answer) -> Any:
+def _reply(answer: handlers.Answer) -> Any:
     from aiohttp import web
 
     status, body = answer
@@ -40,12 +40,12 @@ async def _json(request: Any) -> Any:
         return None
 
 
-async def _in_thread(handler: Callable[..., web_routes.Answer], *args: Any) -> Any:
+async def _in_thread(handler: Callable[..., handlers.Answer], *args: Any) -> Any:
     try:
         return _reply(await asyncio.to_thread(handler, *args))
     except Exception as exc:  # an answer, never a traceback page; the log names the cause
         _log.warning("NovelAI route %s failed: %s", handler.__name__, type(exc).__name__)
-        return _reply(web_routes.error(500, f"internal error: {type(exc).__name__}"))
+        return _reply(handlers.error(500, f"internal error: {type(exc).__name__}"))
 
 
 def add_routes(routes: Any) -> None:
@@ -53,21 +53,21 @@ def add_routes(routes: Any) -> None:
 
     @routes.get(f"{PREFIX}/capabilities")
     async def capabilities(_request: Any) -> Any:
-        return _reply(web_routes.capabilities())
+        return _reply(handlers.capabilities())
 
     @routes.post(f"{PREFIX}/estimate")
     async def estimate(request: Any) -> Any:
-        return await _in_thread(web_routes.estimate, await _json(request), _client)
+        return await _in_thread(handlers.estimate, await _json(request), _client)
 
     @routes.post(f"{PREFIX}/image-graph")
     async def image_graph(request: Any) -> Any:
-        if (request.content_length or 0) > web_routes.MAX_IMAGE_BYTES:
-            return _reply(web_routes.error(413, "the image is too large"))
-        return await _in_thread(web_routes.image_graph, await request.read())
+        if (request.content_length or 0) > handlers.MAX_IMAGE_BYTES:
+            return _reply(handlers.error(413, "the image is too large"))
+        return await _in_thread(handlers.image_graph, await request.read())
 
     @routes.get(f"{PREFIX}/suggest-tags")
     async def suggest_tags(request: Any) -> Any:
-        return await _in_thread(web_routes.suggest_tags, dict(request.query), _client)
+        return await _in_thread(handlers.suggest_tags, dict(request.query), _client)
 
 
 def register() -> bool:

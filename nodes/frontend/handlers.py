@@ -4,7 +4,7 @@ of a dropped NovelAI image, tag suggestions. Pure handlers: parsed input in, (st
 ComfyUI may listen on a LAN, so every handler: validates its input and answers errors as JSON
 with a status; never puts the token (not even masked) in an answer; never sends a paid request
 (only the free /user/subscription and suggest-tags, to the configured host); never fetches a URL
-or opens a path taken from the request. ``web_server`` wraps them for ComfyUI's aiohttp server.
+or opens a path taken from the request. ``routes`` wraps them for ComfyUI's aiohttp server.
 """
 
 from __future__ import annotations
@@ -15,12 +15,22 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ..novelai_core.contract.capabilities import GENERATION_MODEL_IDS, get_capability, inpainting_capability
-from ..novelai_core.contract.constants import GRID_CELLS, GRID_VALUES, OPUS_TIER, SIZE_PRESETS, TIER_NAMES
-from .runtime import spend_guard
-from .character import AI_CHOICE, CUSTOM_XY
-from .generate import CUSTOM_SIZE, SMEA_OFF, SMEA_OPTIONS
-from .tags import LANGUAGES
+from ...novelai_core.contract.capabilities import (
+    GENERATION_MODEL_IDS,
+    get_capability,
+    inpainting_capability,
+)
+from ...novelai_core.contract.constants import (
+    GRID_CELLS,
+    GRID_VALUES,
+    OPUS_TIER,
+    SIZE_PRESETS,
+    TIER_NAMES,
+)
+from ..character import AI_CHOICE, CUSTOM_XY
+from ..generate import CUSTOM_SIZE, SMEA_OFF, SMEA_OPTIONS
+from ..runtime import spend_guard
+from ..tags import LANGUAGES
 
 Answer = tuple[int, dict[str, Any]]
 MAX_GRAPH_NODES: Final = 5000
@@ -162,7 +172,7 @@ def _canvas(node: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def _request_cost(graph: Mapping[str, Any], node: Mapping[str, Any], tier: int, usage: Any) -> Any:
-    from ..novelai_core.contract.cost import generation_cost
+    from ...novelai_core.contract.cost import generation_cost
 
     model = _literal(node, "model", str)
     if model not in GENERATION_MODEL_IDS:
@@ -198,7 +208,7 @@ def _tier_for(client: Any, chosen: int) -> tuple[int, Any, str]:
     """(tier, V5 usage, where the tier came from): the account's, else the chosen one."""
     if not client.has_token:
         return chosen, None, "chosen (no token)"
-    from ..novelai_core.errors import NovelAIError
+    from ...novelai_core.errors import NovelAIError
 
     try:
         tier, usage = ACCOUNT.lookup(client)
@@ -317,9 +327,9 @@ def _settings(comment: Mapping[str, Any]) -> dict[str, Any]:
 def image_graph(data: Any) -> Answer:
     """What a dropped image says: {"comfy_workflow": True} (ComfyUI's own handling), or the
     NovelAI parameters the frontend builds the graph from, or {"novelai": False}."""
-    from ..novelai_core.errors import NovelAIError
-    from ..novelai_core.metadata.reader import read_metadata
-    from ..novelai_core.metadata.params import generation_parameters
+    from ...novelai_core.errors import NovelAIError
+    from ...novelai_core.metadata.params import generation_parameters
+    from ...novelai_core.metadata.reader import read_metadata
 
     if not isinstance(data, bytes | bytearray) or not data:
         return error(400, "send the image file as the request body")
@@ -376,7 +386,7 @@ def _tag_query_problem(prompt: str, model: str, lang: str) -> Answer | None:
 
 def suggest_tags(query: Mapping[str, str], client_factory: Callable[[], Any]) -> Answer:
     """NovelAI's free tag suggestions for ``query["prompt"]`` (the tag being typed)."""
-    from ..novelai_core.errors import NovelAIError
+    from ...novelai_core.errors import NovelAIError
 
     prompt = str(query.get("prompt", "")).strip()
     model, lang = query.get("model", ""), query.get("lang", LANGUAGES[0])
