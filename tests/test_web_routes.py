@@ -125,6 +125,24 @@ def test_img2img_strength_and_character_references_come_from_upstream_nodes(sim:
     assert answer["total"] == expected(strength=0.5, character_references=1)
 
 
+def test_chains_the_model_refuses_are_named_and_vibe_encodings_are_flagged(sim: Any) -> None:
+    g = graph(vibes=["5", 0], spend_guard="no limit")
+    g["5"] = {"class_type": "NovelAI_Vibe", "inputs": {"image": ["3", 0]}}
+    g["3"] = {"class_type": "LoadImage", "inputs": {"image": "x.png"}}
+    _, answer = ask({"prompt": g, "node": "9"})
+    assert answer["text"] == "free (Opus) + 2 Anlas per vibe not yet encoded for this model"
+    g["9"] = generate_node(model="nai-diffusion-5-full", vibes=["5", 0])
+    _, answer = ask({"prompt": g, "node": "9"})
+    assert answer["refused"] is True
+    assert answer["text"] == "refused: NAI Diffusion V5 Full takes no vibes"
+    g["9"] = generate_node(model="nai-diffusion-4-full", character_references=["6", 0])
+    g["6"] = {"class_type": "NovelAI_CharacterReference", "inputs": {"image": ["3", 0]}}
+    _, answer = ask({"prompt": g, "node": "9"})
+    assert answer["text"] == (
+        "refused: NAI Diffusion V4 Full takes no character references (V4.5 does)"
+    )
+
+
 def test_an_input_from_another_node_makes_the_cost_unknown_not_an_error(sim: Any) -> None:
     g = graph(steps=["5", 0])
     g["5"] = {"class_type": "SomeMathNode", "inputs": {}}

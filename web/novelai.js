@@ -197,7 +197,7 @@ function setupGenerate(node) {
   line.className = "novelai-cost";
   line.textContent = "…";
   node.novelaiCost = line;
-  addPanel(node, "novelai_cost", line, 22);
+  addPanel(node, "novelai_cost", line, 34);
   applyModelWidgets(node);
 }
 
@@ -556,8 +556,8 @@ const STYLE = `
 .novelai-text { width: 100%; height: 100%; box-sizing: border-box; resize: none; font: 11px/15px monospace;
   background: var(--comfy-input-bg, #222); color: var(--input-text, #ddd); border: 1px solid var(--border-color, #444);
   border-radius: 4px; padding: 4px; white-space: pre-wrap; overflow: auto; user-select: text; }
-.novelai-cost { font: 12px sans-serif; padding: 3px 6px; color: var(--input-text, #ddd); white-space: nowrap;
-  overflow: hidden; text-overflow: ellipsis; }
+.novelai-cost { font: 12px/15px sans-serif; padding: 2px 6px; color: var(--input-text, #ddd);
+  overflow: hidden; }
 .novelai-cost[data-state=free] { color: #7bd88f; }
 .novelai-cost[data-state=paid] { color: #ffd166; }
 .novelai-cost[data-state=refused] { color: #ff6b6b; }

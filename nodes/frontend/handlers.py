@@ -171,7 +171,23 @@ def _canvas(node: Mapping[str, Any]) -> tuple[int, int]:
     return SIZE_PRESETS[size]
 
 
-def _request_cost(graph: Mapping[str, Any], node: Mapping[str, Any], tier: int, usage: Any) -> Any:
+def _chain_notes(cap: Any, vibes: int, references: int) -> tuple[str, str]:
+    """(why NovelAI would refuse the chains, what the estimate leaves out) for the model."""
+    from ...novelai_core.contract.cost import VIBE_ENCODE_COST
+
+    if vibes and cap.vibe_mode == "none":
+        return f"{cap.display_name} takes no vibes", ""
+    if references and not cap.character_reference:
+        return f"{cap.display_name} takes no character references (V4.5 does)", ""
+    if vibes and cap.vibe_mode == "encoded":
+        return "", f"+ {VIBE_ENCODE_COST} Anlas per vibe not yet encoded for this model"
+    return "", ""
+
+
+def _request_cost(
+    graph: Mapping[str, Any], node: Mapping[str, Any], tier: int, usage: Any
+) -> tuple[Any, str, str]:
+    """The estimate, why the request would be refused ("" if not), what it leaves out."""
     from ...novelai_core.contract.cost import generation_cost
 
     model = _literal(node, "model", str)
@@ -188,7 +204,9 @@ def _request_cost(graph: Mapping[str, Any], node: Mapping[str, Any], tier: int, 
         strength = float(_literal(source, "strength", (int, float)))
         if source.get("class_type") == "NovelAI_Inpaint":
             cap = inpainting_capability(model)
-    return generation_cost(
+    vibes = _chain_length(graph, node, "vibes", _VIBE_NODES)
+    references = _chain_length(graph, node, "character_references", _REFERENCE_NODES)
+    cost = generation_cost(
         cap,
         width=width,
         height=height,
@@ -197,11 +215,12 @@ def _request_cost(graph: Mapping[str, Any], node: Mapping[str, Any], tier: int, 
         smea=cap.smea and smea != SMEA_OFF,
         smea_dyn=cap.smea and smea == SMEA_OPTIONS[-1],
         strength=strength,
-        vibes=_chain_length(graph, node, "vibes", _VIBE_NODES),
-        character_references=_chain_length(graph, node, "character_references", _REFERENCE_NODES),
+        vibes=vibes,
+        character_references=references,
         tier=tier,
         v5_allowance_left=None if usage is None else usage < 100,
     )
+    return (cost, *_chain_notes(cap, vibes, references))
 
 
 def _tier_for(client: Any, chosen: int) -> tuple[int, Any, str]:
@@ -247,18 +266,25 @@ def estimate(body: Any, client_factory: Callable[[], Any]) -> Answer:
     node = graph[str(node_id)]
     tier, usage, tier_source = _tier_for(client_factory(), int(body.get("tier", OPUS_TIER)))
     try:
-        cost = _request_cost(graph, node, tier, usage)
+        cost, problem, extra = _request_cost(graph, node, tier, usage)
         guard = _literal(node, "spend_guard", str)
     except _UnknownError as exc:
         return 200, {"known": False, "text": f"cost unknown: {exc}", "tier_source": tier_source}
-    return 200, _describe(cost, guard, tier, tier_source)
+    answer = _describe(cost, guard, tier, tier_source, problem)
+    if extra:
+        answer["text"] += f" {extra}"
+    return 200, answer
 
 
-def _describe(cost: Any, guard: str, tier: int, tier_source: str) -> dict[str, Any]:
+def _describe(
+    cost: Any, guard: str, tier: int, tier_source: str, problem: str = ""
+) -> dict[str, Any]:
     limit = spend_guard.LIMITS.get(guard)
     refused = guard in spend_guard.LIMITS and limit is not None and cost.total > limit
     tier_name = TIER_NAMES[tier]
-    if cost.over_per_image_limit:
+    if problem:
+        text = f"refused: {problem}"
+    elif cost.over_per_image_limit:
         text = f"refused by NovelAI: ≈ {cost.per_image} Anlas per image is above its limit"
     elif refused:
         text = f"refused: ≈ {cost.total} Anlas is above the spend guard ({guard})"
@@ -274,7 +300,7 @@ def _describe(cost: Any, guard: str, tier: int, tier_source: str) -> dict[str, A
         "total": cost.total,
         "per_image": cost.per_image,
         "free": cost.total == 0,
-        "refused": refused or cost.over_per_image_limit,
+        "refused": bool(problem) or refused or cost.over_per_image_limit,
         "tier": tier_name,
         "tier_source": tier_source,
         "note": cost.note,
