@@ -112,7 +112,9 @@ def test_an_allowing_guard_shows_the_price(sim: Any) -> None:
 def test_without_a_token_the_chosen_tier_is_used_and_named(no_token: Any) -> None:
     _, answer = ask({"prompt": graph(spend_guard="no limit"), "node": "9", "tier": 0})
     assert answer["total"] == expected(tier=0)
-    assert answer["text"] == f"≈ {expected(tier=0)} Anlas — for Paper, chosen (no token)"
+    assert answer["text"] == (
+        f"≈ {expected(tier=0)} Anlas — no token: priced for Paper (Settings → NovelAI)"
+    )
     assert requests_seen(no_token) == {}
 
 

@@ -226,13 +226,13 @@ def _request_cost(
 def _tier_for(client: Any, chosen: int) -> tuple[int, Any, str]:
     """(tier, V5 usage, where the tier came from): the account's, else the chosen one."""
     if not client.has_token:
-        return chosen, None, "chosen (no token)"
+        return chosen, None, "no token"
     from ...novelai_core.errors import NovelAIError
 
     try:
         tier, usage = ACCOUNT.lookup(client)
     except NovelAIError as exc:
-        return chosen, None, f"chosen (account lookup failed: {type(exc).__name__})"
+        return chosen, None, f"account lookup failed ({type(exc).__name__})"
     return tier, usage, "account"
 
 
@@ -293,7 +293,7 @@ def _describe(
     else:
         text = f"≈ {cost.total} Anlas"
     if tier_source != "account":
-        text += f" — for {tier_name}, {tier_source}"
+        text += f" — {tier_source}: priced for {tier_name} (Settings → NovelAI)"
     return {
         "known": True,
         "text": text,
