@@ -25,11 +25,25 @@ const TIERS = ["Paper", "Tablet", "Scroll", "Opus"];
 const DEFAULT_MODEL = "nai-diffusion-4-5-full";
 
 let caps = null;
-const warned = new Set();
-function warnOnce(key, message) {
-  if (warned.has(key)) return;
-  warned.add(key);
-  console.warn(`NovelAI nodes: ${message}`);
+// One console warning at most per page: the first thing that failed says why.
+let warned = false;
+function warnOnce(_key, message) {
+  if (warned) return;
+  warned = true;
+  console.warn(`NovelAI nodes: ${message} (the nodes work as without the extension)`);
+}
+
+// Routes that answered 404 (an older pack or ComfyUI): not asked again in this page.
+const missingRoutes = new Set();
+async function callRoute(path, options = {}) {
+  const route = path.split("?")[0];
+  if (missingRoutes.has(route)) throw new Error(`${route} is missing`);
+  const response = await api.fetchApi(path, options);
+  if (response.status === 404 && !response.headers.get("content-type")?.includes("json")) {
+    missingRoutes.add(route);
+    throw new Error(`${route} is missing`);
+  }
+  return response;
 }
 
 const typeOf = (node) => node?.comfyClass ?? node?.type;
@@ -216,9 +230,10 @@ async function estimateOne(node, output) {
   let run = estimators.get(node);
   if (!run) {
     run = latestOnly(async (signal, body) => {
-      const response = await api.fetchApi("/novelai/estimate", { method: "POST", body: JSON.stringify(body), signal });
-      if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`);
-      return response.json();
+      const response = await callRoute("/novelai/estimate", { method: "POST", body: JSON.stringify(body), signal });
+      const answer = await response.json();
+      if (!response.ok) throw new Error(answer.error ?? `HTTP ${response.status}`);
+      return answer;
     });
     estimators.set(node, run);
   }
@@ -228,8 +243,8 @@ async function estimateOne(node, output) {
   const answer = await run({ prompt: output, node: id, tier: tier < 0 ? 3 : tier });
   if (answer.stale) return;
   const line = node.novelaiCost;
-  if (!answer.ok || answer.result?.error) {
-    warnOnce("estimate", `no live estimate (${answer.error ?? answer.result?.error})`);
+  if (!answer.ok) {
+    warnOnce("estimate", `no live estimate (${answer.error?.message ?? answer.error})`);
     line.textContent = "";
     return;
   }
@@ -407,7 +422,7 @@ const fetchTags = latestOnly(async (signal, model, query) => {
   const cached = tagCache.get(key);
   if (cached) return cached;
   const params = new URLSearchParams({ model, prompt: query, lang: "en" });
-  const response = await api.fetchApi(`/novelai/suggest-tags?${params}`, { signal });
+  const response = await callRoute(`/novelai/suggest-tags?${params}`, { signal });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const tags = (await response.json()).tags ?? [];
   tagCache.set(key, tags);
@@ -475,7 +490,7 @@ const suggest = debounce(async (area) => {
   const answer = await fetchTags(modelForPrompt(node), span.query);
   if (answer.stale) return;
   if (!answer.ok) {
-    warnOnce("tags", `no tag suggestions (${answer.error})`);
+    warnOnce("tags", `no tag suggestions (${answer.error?.message ?? answer.error})`);
     return closeMenu();
   }
   if (document.activeElement === area) showMenu(area, span, answer.result);
@@ -524,9 +539,8 @@ async function nodeDefs(types) {
 async function openNovelAIImage(file) {
   let answer = null;
   try {
-    const response = await api.fetchApi("/novelai/image-graph", { method: "POST", body: file });
+    const response = await callRoute("/novelai/image-graph", { method: "POST", body: file });
     if (response.ok) answer = await response.json();
-    else if (response.status === 404) warnOnce("drop", "the /novelai/image-graph route is missing");
   } catch (error) {
     warnOnce("drop", `cannot read the dropped image (${error})`);
   }
