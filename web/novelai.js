@@ -18,7 +18,12 @@ import { outputText } from "./lib/text.js";
 const GENERATE = "NovelAI_Generate";
 const CHARACTER = "NovelAI_Character";
 const TEXT_NODES = new Set(["NovelAI_Account", "NovelAI_TokenCount", "NovelAI_SuggestTags", "NovelAI_VibeStore"]);
-const PROMPT_FIELDS = { NovelAI_Prompt: ["prompt", "negative"], NovelAI_Character: ["prompt", "uc"] };
+const PROMPT_FIELDS = {
+  NovelAI_Prompt: ["prompt", "negative"],
+  NovelAI_Character: ["prompt", "uc"],
+  NovelAI_SuggestTags: ["prompt"],
+  NovelAI_TokenCount: ["text"],
+};
 const SETTING_TAGS = "NovelAI.TagSuggestions";
 const SETTING_TIER = "NovelAI.EstimateTier";
 const TIERS = ["Paper", "Tablet", "Scroll", "Opus"];
@@ -413,7 +418,7 @@ function closeMenu() {
 }
 
 function modelForPrompt(node) {
-  const model = valueOf(generateOf(node), "model");
+  const model = valueOf(node, "model") ?? valueOf(generateOf(node), "model");
   return caps?.models?.[model] ? model : DEFAULT_MODEL;
 }
 
