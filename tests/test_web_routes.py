@@ -16,23 +16,20 @@ from novelai_core.contract.capabilities import GENERATION_MODEL_IDS, get_capabil
 from novelai_core.contract.constants import PATH_SUBSCRIPTION
 from novelai_core.contract.cost import generation_cost
 from tests.comfy_harness import pack_module
-from tests.conftest import SIM_TOKEN
+from tests.simulator_support import SIM_TOKEN
 
 routes = pack_module("nodes.frontend.handlers")
 session = pack_module("nodes.runtime.session")
-REAL_SAMPLES = Path("/work/shared/real-samples")
+REAL_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "real-samples"  # beside the clone
 V45 = "nai-diffusion-4-5-full"
 
 
 @pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
-    monkeypatch.setenv("NAI_IMAGE_BASE_URL", simulator.url)
-    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
-    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
-    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
+def sim(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """conftest's simulator fixture, with the routes' account and tag caches fresh."""
     monkeypatch.setattr(routes, "ACCOUNT", routes._Account())
     monkeypatch.setattr(routes, "TAG_CACHE", routes._TagCache())
-    yield simulator
+    yield sim
 
 
 @pytest.fixture

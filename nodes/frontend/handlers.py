@@ -266,11 +266,11 @@ def estimate(body: Any, client_factory: Callable[[], Any]) -> Answer:
     node = graph[str(node_id)]
     tier, usage, tier_source = _tier_for(client_factory(), int(body.get("tier", OPUS_TIER)))
     try:
-        cost, problem, extra = _request_cost(graph, node, tier, usage)
+        cost, refusal, extra = _request_cost(graph, node, tier, usage)
         guard = _literal(node, "spend_guard", str)
     except _UnknownError as exc:
         return 200, {"known": False, "text": f"cost unknown: {exc}", "tier_source": tier_source}
-    answer = _describe(cost, guard, tier, tier_source, problem)
+    answer = _describe(cost, guard, tier, tier_source, refusal)
     if extra:
         answer["text"] += f" {extra}"
     return 200, answer

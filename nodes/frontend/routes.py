@@ -11,9 +11,12 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from . import handlers
+
+if TYPE_CHECKING:  # aiohttp comes with ComfyUI; it is imported only when the routes are added
+    from aiohttp import web
 
 _log = logging.getLogger(__name__)
 PREFIX: Final = "/novelai"
@@ -26,21 +29,21 @@ def _client() -> Any:
     return get_client()
 
 
-def _reply(answer: handlers.Answer) -> Any:
+def _reply(answer: handlers.Answer) -> web.Response:
     from aiohttp import web
 
     status, body = answer
     return web.json_response(body, status=status)
 
 
-async def _json(request: Any) -> Any:
+async def _json(request: web.Request) -> Any:
     try:
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         return None
 
 
-async def _in_thread(handler: Callable[..., handlers.Answer], *args: Any) -> Any:
+async def _in_thread(handler: Callable[..., handlers.Answer], *args: Any) -> web.Response:
     try:
         return _reply(await asyncio.to_thread(handler, *args))
     except Exception as exc:  # an answer, never a traceback page; the log names the cause
@@ -48,25 +51,25 @@ async def _in_thread(handler: Callable[..., handlers.Answer], *args: Any) -> Any
         return _reply(handlers.error(500, f"internal error: {type(exc).__name__}"))
 
 
-def add_routes(routes: Any) -> None:
+def add_routes(routes: web.RouteTableDef) -> None:
     """Add the routes to an aiohttp RouteTableDef (ComfyUI's ``PromptServer.instance.routes``)."""
 
     @routes.get(f"{PREFIX}/capabilities")
-    async def capabilities(_request: Any) -> Any:
+    async def capabilities(_request: web.Request) -> web.Response:
         return _reply(handlers.capabilities())
 
     @routes.post(f"{PREFIX}/estimate")
-    async def estimate(request: Any) -> Any:
+    async def estimate(request: web.Request) -> web.Response:
         return await _in_thread(handlers.estimate, await _json(request), _client)
 
     @routes.post(f"{PREFIX}/image-graph")
-    async def image_graph(request: Any) -> Any:
+    async def image_graph(request: web.Request) -> web.Response:
         if (request.content_length or 0) > handlers.MAX_IMAGE_BYTES:
             return _reply(handlers.error(413, "the image is too large"))
         return await _in_thread(handlers.image_graph, await request.read())
 
     @routes.get(f"{PREFIX}/suggest-tags")
-    async def suggest_tags(request: Any) -> Any:
+    async def suggest_tags(request: web.Request) -> web.Response:
         return await _in_thread(handlers.suggest_tags, dict(request.query), _client)
 
 
