@@ -56,7 +56,6 @@ from .transport.http_transport import (
     RetryPolicy,
     Transport,
     WaitCallback,
-    body_kwargs,
 )
 from .transport.status_errors import ErrorContext
 from .vibes.encoding import (
@@ -344,7 +343,7 @@ class NovelAIClient:
         if fmt is None:
             response = self._send_full(
                 "POST", built.endpoint, self._ctx(paid=True, needed=cost.total), cancel, on_wait,
-                **body_kwargs(built.body, built.files),
+                json=built.body,
             )  # fmt: skip
             images = self._unzip(response, seed)
             check_count(images, prepared.settings.n_samples, response)

@@ -245,6 +245,6 @@ CASES: dict[str, Callable[[], GenerationRequest]] = {
     "v4_5_vibe_encoded": _v45_vibe,
     "v4_5_character_reference": _v45_character_reference,
     "v5_characters_free_positions": _v5_characters,
-    "v5_img2img_multipart": _v5_img2img,
+    "v5_img2img": _v5_img2img,
     "v5_curated_inpaint_fallback": _v5_curated_inpaint_fallback,
 }

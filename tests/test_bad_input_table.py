@@ -100,7 +100,7 @@ NODE_TABLE: list[tuple[str, NodeCase, str]] = [
      r"n_samples.*1–4"),
     ("an empty prompt", lambda: {"prompt": _prompt("   ")}, r"prompt.*empty"),
     ("seed below 0", lambda: {"seed": -1}, r"seed"),
-    ("seed above the maximum", lambda: {"seed": 4_294_967_289}, r"seed"),
+    ("seed above the maximum", lambda: {"seed": 4_294_967_296}, r"seed"),
     ("an unknown model", lambda: {"model": "nai-diffusion-9"}, r"nai-diffusion-9"),
 ]  # fmt: skip
 
@@ -152,7 +152,7 @@ CLI_TABLE: list[tuple[str, CliCase, str]] = [
     ("5 samples at 832×1216", lambda _: ["--samples", "5"], r"n_samples"),
     ("an empty prompt", lambda _: ["--prompt", " "], r"prompt\.text"),
     ("seed below 0", lambda _: ["--seed", "-1"], r"seed"),
-    ("seed above the maximum", lambda _: ["--seed", "4294967289"], r"seed"),
+    ("seed above the maximum", lambda _: ["--seed", "4294967296"], r"seed"),
     ("an unknown model", lambda _: ["--model", "nai-diffusion-9"], r"unknown model"),
 ]  # fmt: skip
 # Vibes and character references have no options on `generate`; their rules are covered above

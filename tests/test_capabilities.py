@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from novelai_core.contract import constants
+from novelai_core.contract.presets import TAG_HINTS
 from novelai_core.contract.capabilities import (
     GENERATION_MODEL_IDS,
     MODELS,
@@ -92,15 +93,24 @@ def test_inpainting_models_take_no_vibes_or_references() -> None:
 
 def test_uc_preset_index_follows_the_web_app_order() -> None:
     v45 = get_capability("nai-diffusion-4-5-full")
-    assert [v45.uc_preset_index(n) for n in ("heavy", "light", "furry", "human", "none")] == [
-        0,
-        1,
-        2,
-        3,
-        4,
-    ]
-    with pytest.raises(ValueError, match="furry"):
-        get_capability("nai-diffusion-4-5-curated").uc_preset_index("furry")
+    names = ("heavy", "light", "furryFocus", "humanFocus", "none")  # the web's ids (R1)
+    assert [v45.uc_preset_index(n) for n in names] == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="furryFocus"):
+        get_capability("nai-diffusion-4-5-curated").uc_preset_index("furryFocus")
+
+
+def test_both_tag_hints_read_one_numeric_table() -> None:
+    # R1 (F §3, P, Q1; on the wire: light 3 / none 0 in C, standard 1 / heavy 2 in Q5).
+    assert {name: TAG_HINTS[name] for name in ("none", "standard", "heavy", "light")} == {
+        "none": 0,
+        "standard": 1,
+        "heavy": 2,
+        "light": 3,
+    }
+    assert (TAG_HINTS["humanFocus"], TAG_HINTS["furryFocus"]) == (4, 5)
+    for cap in MODELS.values():
+        assert set(cap.uc_preset_names) <= set(TAG_HINTS)
+        assert set(cap.quality_preset_names) <= set(TAG_HINTS)
 
 
 def test_constant_names_match_their_values() -> None:

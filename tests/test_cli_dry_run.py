@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def test_the_dry_run_body_equals_the_converters_for_the_same_settings(
 def test_without_a_seed_a_dry_run_draws_a_random_one(capsys: pytest.CaptureFixture[str]) -> None:
     seeds = {_dry(capsys, "--prompt", "x")["request"]["parameters"]["seed"] for _ in range(3)}
     assert len(seeds) > 1
-    assert all(0 <= s < 2**31 for s in seeds)
+    assert all(0 <= s < 2**32 for s in seeds)  # R12: the full unsigned 32-bit range
 
 
 def test_no_quality_and_free_positions_on_v5(capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,7 +85,7 @@ def test_no_quality_and_free_positions_on_v5(capsys: pytest.CaptureFixture[str])
     )  # fmt: skip
     body = output["request"]
     assert body["input"] == "2girls"
-    assert body["parameters"]["tag_hint_qt"] is False
+    assert body["parameters"]["tag_hint_qt"] == 0
     prompts = body["parameters"]["characterPrompts"]
     assert [(p["prompt"], p["uc"], p["center"]) for p in prompts] == [
         ("a", "hat", {"x": 0.25, "y": 0.75}),
@@ -107,8 +108,11 @@ def test_img2img_and_inpaint_from_files(tmp_path: Path, capsys: pytest.CaptureFi
     v5 = _dry(
         capsys, "--model", "nai-diffusion-5-full", "--prompt", "x", "--image", str(image),
     )  # fmt: skip
-    assert v5["request"]["parameters"]["image"] == "image"
-    assert v5["multipart_parts"]["image"]["bytes"] > 0
+    # R9 d: inline base64 in JSON for V5 too; R8: extra_noise_seed = seed − 1.
+    v5_params = v5["request"]["parameters"]
+    assert base64.b64decode(v5_params["image"]).startswith(b"\x89PNG")
+    assert v5_params["extra_noise_seed"] == (v5_params["seed"] - 1) % 2**32
+    assert "multipart_parts" not in v5
 
 
 def test_the_tier_option_applies_the_opus_rule(capsys: pytest.CaptureFixture[str]) -> None:

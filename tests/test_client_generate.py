@@ -73,22 +73,28 @@ def test_streamed_generations_also_reuse_the_connection(simulator: Simulator) ->
     assert simulator.stats()["connections"] == 1
 
 
-def test_v5_img2img_goes_as_multipart_and_is_accepted(simulator: Simulator) -> None:
+def test_v5_img2img_goes_as_json_with_the_image_inline_and_is_accepted(
+    simulator: Simulator,
+) -> None:
+    # R9 d: one request format, the schema's JSON with base64, for every model and action.
     source = Img2ImgSource(image=_png((256, 384)), strength=0.5)
     result = client_for(simulator).generate(small_request(V5, source=source))
     assert len(result.images) == 1
     sent = simulator.requests_seen(PATH_GENERATE)[-1]
     assert sent["action"] == "img2img"
-    assert sent["parameters"]["image"] == "image"  # the name of the multipart part
+    assert "_parts" not in sent
+    assert sent["parameters"]["image"].startswith("<image sha256=")  # inline base64, elided
 
 
-def test_v5_inpaint_sends_image_and_mask_parts(simulator: Simulator) -> None:
+def test_v5_inpaint_sends_image_and_mask_inline(simulator: Simulator) -> None:
     mask = Image.new("L", (256, 384), 0)
     mask.paste(255, (64, 64, 192, 192))
     source = InpaintSource(image=_png((256, 384)), mask=mask)
     result = client_for(simulator).generate(small_request(V5, source=source))
     assert len(result.images) == 1
-    assert simulator.requests_seen(PATH_GENERATE)[-1]["parameters"]["mask"] == "mask"
+    sent = simulator.requests_seen(PATH_GENERATE)[-1]["parameters"]
+    assert sent["mask"].startswith("<image sha256=")
+    assert sent["extra_noise_seed"] == sent["seed"] - 1
 
 
 def test_characters_on_v45_are_generated(simulator: Simulator) -> None:

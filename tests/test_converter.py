@@ -3,22 +3,27 @@
 Goldens live in tests/golden/<case>.json ({endpoint, body, files}); images are replaced by a
 description (size, mode, pixel hash). Regenerate with NAI_UPDATE_GOLDENS=1, then review by hand.
 
-Reviewed field by field against shared/novelai-api.md (§3-§8):
-- every case: input = prompt + ", " + the row's quality suffix (§5), V4+ before `|`/`text:`;
-  negative_prompt = [nsfw, ] + UC preset + ", " + user UC; nsfw only on non-curated models with a
-  preset on and no "nsfw" in the prompt (v4_full_characters has one: no prefix; curated: none);
-  params_version 3 (V3/V4/V4.5 and the V4.5 fallback) / 4 (V5); steps/scale/sampler/schedule
-  defaults from the row (V3 native, V4+ karras, V4+ 23 steps); legacy, legacy_v3_extend false,
-  controlnet_strength 1, image_format png, use_new_shared_trial true; no `stream` key.
-- k_euler_ancestral with a non-native schedule → deliberate_euler_ancestral_bug false +
-  prefer_brownian true; absent for V3 native (v3_vibe) and for k_euler / k_dpmpp_2m.
-- V3: sm / sm_dyn / dynamic_thresholding present, no v4 fields, no characterPrompts, no legacy_uc;
-  V3 UC "none" = "lowres, " + user UC (furry_v3). V4+: no sm/sm_dyn/dynamic_thresholding;
-  legacy_uc false; v4_prompt.base_caption == input; v4_negative_prompt.base_caption ==
-  negative_prompt; use_order true.
-- qualityToggle/ucPreset (index in the row's web order: v4.5 full human = 3) on params_version 3;
-  V5: qualityPresetId/ucPresetId/tag_hint_qt/tag_hint_uc_preset/tag_hint_transparent_background,
-  straight_alpha true, no qualityToggle/ucPreset. autoSmea false on V4.5 and V5 rows only.
+Reviewed field by field against shared/novelai-api.md (§3-§8), corrected by
+shared/novelai-api-2026.md (R1-R14; where they disagree the 2026 file wins):
+- every case: input = prompt + ", " + the row's quality suffix (§5), V4+ before `|`/`text:`,
+  V3 on every `|` segment (R6); negative_prompt = [nsfw, ] + UC preset + ", " + user UC; nsfw only
+  on non-curated models with a preset other than none and no "nsfw" in the prompt;
+  params_version 3 (V3/V4/V4.5 and the V4.5 fallback) / 4 (V5); defaults from the row: V3 23
+  steps, karras, scale 5 / furry 6.2 (R5), V5 scale 7 (R3); legacy, legacy_v3_extend false,
+  controlnet_strength 1, dynamic_thresholding (false unless V3 Decrisper), add_original_image
+  true (infill: the user's), image_format png, use_new_shared_trial true; no `stream` key.
+- deliberate_euler_ancestral_bug false + prefer_brownian true on every request (R14 b: the server
+  defaults the bug flag to true).
+- V3: sm / sm_dyn present, no v4 fields, no characterPrompts, no legacy_uc; V3 UC "none" = the
+  user UC alone, "lowres" only when it is empty (R7; furry_v3). V4+: no sm/sm_dyn; legacy_uc
+  false; v4_prompt.base_caption == input; v4_negative_prompt.base_caption == negative_prompt;
+  use_order true; inpaintImg2ImgStrength 1 and normalize_reference_strength_multiple true as the
+  web sends them (C, Q12).
+- qualityToggle/ucPreset (index in the row's web order: v4.5 full humanFocus = 3) on
+  params_version 3; V5: qualityPresetId/ucPresetId and the integer tag hints of R1's table
+  (light 3, heavy 2, none 0), tag_hint_transparent_background only with transparency on, then
+  "transparent background" before the quality tags (R2); straight_alpha true; no
+  qualityToggle/ucPreset. autoSmea false on V4.5 and V5 rows only.
 - Variety+: furry V3 1024² → 19·sqrt(128·128/(104·152)) = 19.3431; V4.5 1024×1536 →
   58·sqrt(128·192/15808) = 72.3178 (both checked by hand); V5 has none.
 - characters: same order and centers in characterPrompts and both char_captions; B2 → (0.3, 0.3);
@@ -26,13 +31,13 @@ Reviewed field by field against shared/novelai-api.md (§3-§8):
   choice → (0.5, 0.5); use_coords false only when all are AI's choice (v4_5_curated_characters);
   disabled / blank characters dropped; character UC only in the negative captions.
 - img2img: action img2img, image 832×1216 (resized from 416×608), strength 0.6, noise 0.1,
-  extra_noise_seed = seed − 1 = 999, color_correct false. V5: parameters.image = "image" and the
-  PNG in files (1024×1024); extra_noise_seed 0 for seed 0 (clamped).
+  extra_noise_seed = seed − 1 = 999, color_correct false. V5: the PNG inline in base64 (R9 d),
+  1024×1024; extra_noise_seed 4294967295 for seed 0 (R8).
 - infill: model = the row's inpainting id (nai-diffusion-4-5-full-inpainting), action infill,
-  mask quantised (8-px blocks, white repaint), add_original_image, inpaintImg2ImgStrength,
-  nested img2img {0.8, color_correct true} only when it is not 1. V5-curated →
-  nai-diffusion-4-5-curated-inpainting with that row's params_version 3, qualityToggle/ucPreset,
-  curated UC (no nsfw), inline base64 (no files).
+  extra_noise_seed = seed − 1 (R8), mask quantised (8-px blocks, white repaint),
+  add_original_image, inpaintImg2ImgStrength, nested img2img {0.8, color_correct true} only when
+  it is not 1. V5-curated → nai-diffusion-4-5-curated-inpainting with that row's params_version 3,
+  qualityToggle/ucPreset, curated UC (no nsfw).
 - V3 vibe: 448×448 RGBA letterbox, information_extracted and strength arrays of equal length.
   V4.5 vibe: base64 of the encodings, strengths, normalize_reference_strength_multiple true, and no
   reference_information_extracted_multiple.
@@ -42,6 +47,7 @@ Reviewed field by field against shared/novelai-api.md (§3-§8):
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -77,7 +83,6 @@ def _golden_view(name: str) -> dict[str, Any]:
     return {
         "endpoint": built.endpoint,
         "body": scrub(built.body),
-        "files": {key: describe_bytes(data) for key, data in built.files.items()},
     }
 
 
@@ -112,7 +117,8 @@ def test_a_request_without_a_seed_is_refused_until_the_seed_is_resolved() -> Non
     with pytest.raises(InputError, match="resolve_seed"):
         build_generate_request(request)
     resolved = resolve_seed(request, random.Random(3))
-    assert resolved.settings.seed == random.Random(3).randint(0, 2**31 - 1)
+    # R12: the web draws over the full unsigned 32-bit range (captured 2,849,895,151).
+    assert resolved.settings.seed == random.Random(3).randint(0, 2**32 - 1)
     assert build_generate_request(resolved).body["parameters"]["seed"] == resolved.settings.seed
 
 
@@ -134,10 +140,22 @@ def test_a_stream_request_goes_to_the_stream_endpoint_with_the_format(stream: An
 @pytest.mark.parametrize(
     ("model", "text", "expected"),
     [
+        # R6: V3 puts the quality tags on every `|` segment, before a trailing weight.
         (
             "nai-diffusion-3",
             "a | b",
-            "a | b, best quality, amazing quality, very aesthetic, absurdres",
+            "a, best quality, amazing quality, very aesthetic, absurdres|"
+            " b, best quality, amazing quality, very aesthetic, absurdres",
+        ),
+        (
+            "nai-diffusion-furry-3",
+            "cat:0.5|dog",
+            "cat, {best quality}, {amazing quality}:0.5|dog, {best quality}, {amazing quality}",
+        ),
+        (
+            "nai-diffusion-furry-3",
+            "cat:0.5 |dog",
+            "cat:0.5, {best quality}, {amazing quality}|dog, {best quality}, {amazing quality}",
         ),
         ("nai-diffusion-4-5-full", "a, b | c", "a, b, very aesthetic, masterpiece, no text | c"),
         (
@@ -175,7 +193,7 @@ def test_quality_off_on_v5_sends_the_none_quality_preset() -> None:
     parameters = build_generate_request(request).body["parameters"]
     assert body_input_unchanged(request)
     assert parameters["qualityPresetId"] == "none"
-    assert parameters["tag_hint_qt"] is False
+    assert parameters["tag_hint_qt"] == 0
 
 
 def body_input_unchanged(request: GenerationRequest) -> bool:
@@ -202,11 +220,17 @@ def test_the_web_apps_nsfw_uc_rule(
     assert negative.startswith("nsfw") is starts_with_nsfw
 
 
-def test_uc_preset_none_sends_only_the_users_uc_except_v3_lowres() -> None:
-    for model, expected in (("nai-diffusion-4-5-full", "bad"), ("nai-diffusion-3", "lowres, bad")):
+def test_uc_preset_none_sends_only_the_users_uc_and_v3_lowres_only_when_it_is_empty() -> None:
+    # R7 (L model_post_init, Q2 mergeUcPreset): V3's "lowres" stands in for an empty user UC.
+    for model, negative, expected in (
+        ("nai-diffusion-4-5-full", "bad", "bad"),
+        ("nai-diffusion-3", "bad hands", "bad hands"),
+        ("nai-diffusion-3", "", "lowres"),
+        ("nai-diffusion-5-full", "monochrome, ", "monochrome, "),  # verbatim, as captured (C)
+    ):
         request = GenerationRequest(
             model=model,
-            prompt=Prompt(text="x", negative="bad", uc_preset="none"),
+            prompt=Prompt(text="x", negative=negative, uc_preset="none"),
             settings={"seed": 1},
         )
         assert _params(request)["negative_prompt"] == expected
@@ -220,13 +244,16 @@ def test_variety_plus_scales_with_the_canvas_area() -> None:
     assert "skip_cfg_above_sigma" not in _params(_req())
 
 
-def test_no_brownian_flags_without_euler_ancestral_or_with_the_native_schedule() -> None:
-    assert "prefer_brownian" not in _params(_req(sampler="k_euler"))
-    v3_native = _params(_req("nai-diffusion-3"))
-    assert "prefer_brownian" not in v3_native
-    v3_karras = _params(_req("nai-diffusion-3", noise_schedule="karras"))
-    assert v3_karras["prefer_brownian"] is True
-    assert v3_karras["deliberate_euler_ancestral_bug"] is False
+def test_every_request_turns_the_servers_ancestral_bug_default_off() -> None:
+    # R14 b: the server defaults deliberate_euler_ancestral_bug to true when it is left out.
+    for request in (
+        _req(sampler="k_euler"),
+        _req("nai-diffusion-3", noise_schedule="native"),
+        _req("nai-diffusion-5-full"),
+    ):
+        params = _params(request)
+        assert params["deliberate_euler_ancestral_bug"] is False
+        assert params["prefer_brownian"] is True
 
 
 def test_a_lone_character_with_a_position_sets_use_coords() -> None:
@@ -242,15 +269,17 @@ def test_a_lone_character_with_a_position_sets_use_coords() -> None:
     assert params["characterPrompts"][0]["center"] == {"x": 0.123, "y": 0.987}
 
 
-def test_img2img_extra_noise_seed_never_goes_negative() -> None:
+def test_img2img_extra_noise_seed_wraps_seed_zero_to_the_top_of_the_32_bit_range() -> None:
     from tests.golden_cases import solid
 
-    request = GenerationRequest(
-        prompt=Prompt(text="x"),
-        settings={"seed": 0},
-        source=Img2ImgSource(image=solid((64, 64), (1, 2, 3))),
-    )
-    assert _params(request)["extra_noise_seed"] == 0
+    # R8: seed − 1, and 4294967295 for seed 0 (2026-09 bundle), never negative.
+    for seed, expected in ((0, 4_294_967_295), (1_876_249_869, 1_876_249_868)):
+        request = GenerationRequest(
+            prompt=Prompt(text="x"),
+            settings={"seed": seed},
+            source=Img2ImgSource(image=solid((64, 64), (1, 2, 3))),
+        )
+        assert _params(request)["extra_noise_seed"] == expected
 
 
 def test_the_built_request_carries_the_tier_free_estimate() -> None:
@@ -303,7 +332,7 @@ def test_upscale_body_and_source_limit() -> None:
         build_upscale_request(solid((1600, 2048), (1, 1, 1)))
 
 
-def test_v5_inpaint_sends_image_and_mask_as_multipart_parts() -> None:
+def test_v5_inpaint_sends_image_and_mask_inline_as_base64_json() -> None:
     from novelai_core.models.user import InpaintSource
     from tests.golden_cases import box_mask, solid
 
@@ -315,9 +344,10 @@ def test_v5_inpaint_sends_image_and_mask_as_multipart_parts() -> None:
             image=solid((256, 256), (1, 2, 3)), mask=box_mask((256, 256), (0, 0, 128, 128))
         ),
     )
+    # R9 d: the schema's JSON form with base64 is what live probes got 200 for on V5.
     built = build_generate_request(request)
+    params = built.body["parameters"]
     assert built.body["model"] == "nai-diffusion-5-full-inpainting"
-    assert built.body["parameters"]["image"] == "image"
-    assert built.body["parameters"]["mask"] == "mask"
-    assert describe_bytes(built.files["image"]).startswith("png 512x512 RGB")
-    assert describe_bytes(built.files["mask"]).startswith("png 512x512 L")
+    assert describe_bytes(base64.b64decode(params["image"])).startswith("png 512x512 RGB")
+    assert describe_bytes(base64.b64decode(params["mask"])).startswith("png 512x512 L")
+    assert params["extra_noise_seed"] == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -30,13 +29,9 @@ def sim() -> Iterator[Simulator]:
 
 def _post(sim: Simulator, built: BuiltRequest) -> requests.Response:
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    if not built.files:
-        return requests.post(
-            sim.url + built.endpoint, json=built.body, headers=headers, timeout=TIMEOUT
-        )
-    parts = {"request": ("blob", json.dumps(built.body), "application/json")}
-    parts.update({name: (name, data, "image/png") for name, data in built.files.items()})
-    return requests.post(sim.url + built.endpoint, files=parts, headers=headers, timeout=TIMEOUT)
+    return requests.post(
+        sim.url + built.endpoint, json=built.body, headers=headers, timeout=TIMEOUT
+    )
 
 
 def _encoded_request(sim: Simulator, model: str) -> GenerationRequest:

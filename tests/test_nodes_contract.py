@@ -135,7 +135,7 @@ def test_no_node_takes_the_token_as_an_input() -> None:
 def test_the_generate_seed_uses_control_after_generate_over_novelais_seed_range() -> None:
     seed = _inputs(PACK.NODE_CLASS_MAPPINGS["NovelAI_Generate"])["seed"][1]
     assert seed["control_after_generate"] is True
-    assert (seed["min"], seed["max"]) == (0, 4_294_967_288)
+    assert (seed["min"], seed["max"]) == (0, 4_294_967_295)
 
 
 def test_the_generate_node_is_cacheable_no_is_changed() -> None:

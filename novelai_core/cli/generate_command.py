@@ -7,7 +7,6 @@ one stderr line and an exit code by the one policy in ``exits``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -168,7 +167,7 @@ def build_request_from_args(args: argparse.Namespace) -> GenerationRequest:
 
 
 def dry_run_output(request: GenerationRequest, *, tier: int | None = None) -> dict[str, Any]:
-    """The dry-run JSON: endpoint, exact body, Anlas estimate (multipart parts by name)."""
+    """The dry-run JSON: endpoint, exact body (images inline in base64), Anlas estimate."""
     built = build_generate_request(request)
     estimate = estimate_cost(request, tier=tier)
     out: dict[str, Any] = {
@@ -178,11 +177,6 @@ def dry_run_output(request: GenerationRequest, *, tier: int | None = None) -> di
     }
     if estimate.note:  # e.g. Opus' V5 allowance is unknown without the account
         out["anlas"]["note"] = estimate.note
-    if built.files:
-        out["multipart_parts"] = {
-            name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-            for name, data in built.files.items()
-        }
     return out
 
 

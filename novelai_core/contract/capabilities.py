@@ -74,8 +74,15 @@ class ModelCapability:
     tokenizer: Tokenizer
     curated: bool  # curated/safe models: the web app does not add "nsfw" to the UC
     negative_prompt: bool = True  # V5 full-medium takes no negative prompt (clients)
-    transparency: bool = False  # straight_alpha (V5)
-    multipart_images: bool = False  # img2img/infill images go as multipart parts (V5, live)
+    # V5 transparent background: the prompt tag plus straight_alpha (R2 of novelai-api-2026.md).
+    transparency: bool = False
+    # The web app appends ", teXt: <quoted strings>" to the prompt (R4): V5 and V5 inpainting.
+    auto_text: bool = False
+    # Enhance splices ", -2::upscaled, blurry::," into the prompt (R10): V4.5 and V5.
+    enhance_prompt_add: bool = False
+    # Enhance "Max": the server enlarges the image itself (upscaled_enhance, R10): V5.
+    enhance_max: bool = False
+    max_steps: int = 50  # V5 full-medium locks 14 (R11, Low: clients only)
     auto_smea_flag: bool = False  # send autoSmea: false (V4.5/V5 web app)
     cost_multiplier: float = 1.0  # V5 costs x1.5
     # Opus' free images of this model come from a monthly allowance (usage.percent, contract
@@ -142,8 +149,9 @@ _V3 = ModelCapability(
     samplers=_SAMPLERS_V3,
     noise_schedules=_SCHEDULES_V3,
     default_sampler=K_EULER_ANCESTRAL,
-    default_noise_schedule=NATIVE,
-    default_steps=28,
+    # R5 (2024-12 web capture, L params.py): karras, 23 steps; older presets' native/28 superseded.
+    default_noise_schedule=KARRAS,
+    default_steps=23,
     default_scale=5.0,
     smea=True,
     decrisper=True,
@@ -153,7 +161,7 @@ _V3 = ModelCapability(
     vibe_mode="raw",
     character_reference=False,
     quality_presets=_q("v3"),
-    uc_presets=_uc("heavy", "light", "human", "none", family_key="v3"),
+    uc_presets=_uc("heavy", "light", "humanFocus", "none", family_key="v3"),
     prompt_token_limit=225,
     tokenizer="clip",
     curated=False,
@@ -165,6 +173,7 @@ _FURRY_V3 = replace(
     id="nai-diffusion-furry-3",
     display_name="NAI Diffusion Furry V3",
     source_name="NovelAI Diffusion Furry V3",
+    default_scale=6.2,  # R5: furry V3's own default (L params.py, Aedial preset, Q10)
     quality_presets=_q("furry-v3"),
     uc_presets=_uc("heavy", "light", "none", family_key="furry-v3"),
     inpainting_model="nai-diffusion-furry-3-inpainting",
@@ -181,6 +190,8 @@ _V4_FULL = ModelCapability(
     default_sampler=K_EULER_ANCESTRAL,
     default_noise_schedule=KARRAS,
     default_steps=23,
+    # R3 Low: V4 guidance is disputed (5.5 in Q10/L, 6 in an Aedial preset); kept at 5.0 until a
+    # capture settles it.
     default_scale=5.0,
     smea=False,
     decrisper=False,
@@ -218,8 +229,9 @@ _V45_FULL = replace(
     variety_base=58.0,
     character_reference=True,
     quality_presets=_q("v4.5-full"),
-    uc_presets=_uc("heavy", "light", "furry", "human", "none", family_key="v4.5-full"),
+    uc_presets=_uc("heavy", "light", "furryFocus", "humanFocus", "none", family_key="v4.5-full"),
     auto_smea_flag=True,
+    enhance_prompt_add=True,
     inpainting_model="nai-diffusion-4-5-full-inpainting",
     vibe_model_key="v4-5full",
 )
@@ -229,7 +241,7 @@ _V45_CURATED = replace(
     id="nai-diffusion-4-5-curated",
     display_name="NAI Diffusion V4.5 Curated",
     quality_presets=_q("v4.5-curated"),
-    uc_presets=_uc("heavy", "light", "human", "none", family_key="v4.5-curated"),
+    uc_presets=_uc("heavy", "light", "humanFocus", "none", family_key="v4.5-curated"),
     curated=True,
     inpainting_model="nai-diffusion-4-5-curated-inpainting",
     vibe_model_key="v4-5curated",
@@ -246,7 +258,7 @@ _V5_FULL = ModelCapability(
     default_sampler=K_EULER_ANCESTRAL,
     default_noise_schedule=KARRAS,
     default_steps=23,
-    default_scale=5.0,
+    default_scale=7.0,  # R3: every V5 capture sends scale 7 (C x4, Q5), the bundle default
     smea=False,
     decrisper=False,
     variety_base=None,
@@ -255,13 +267,15 @@ _V5_FULL = ModelCapability(
     vibe_mode="none",
     character_reference=False,
     quality_presets=_q("v5"),
-    uc_presets=_uc("heavy", "light", "furry", "human", "none", family_key="v5"),
+    uc_presets=_uc("heavy", "light", "furryFocus", "humanFocus", "none", family_key="v5"),
     prompt_token_limit=1471,
     tokenizer="qwen",
     curated=False,
     transparency=True,
-    multipart_images=True,
+    auto_text=True,
     auto_smea_flag=True,
+    enhance_prompt_add=True,
+    enhance_max=True,
     cost_multiplier=1.5,
     opus_allowance_metered=True,
     inpainting_model="nai-diffusion-5-full-inpainting",
@@ -279,13 +293,17 @@ _V5_CURATED = replace(
     vibe_model_key="v5curated",
 )
 
-# Clients report 14 steps, Euler ancestral only, heavy UC and no negative prompt.
+# R11 (Low: three clients agree, no capture): steps locked at 14, Euler ancestral only, UC preset
+# forced to heavy with no user UC (base or character), guidance editable. The disputed parts
+# (cfg_rescale 0 vs omitted, the inpainting id) keep today's behaviour: cfg_rescale is sent and
+# infill uses nai-diffusion-5-full-inpainting (Q9 Python) rather than an unconfirmed -medium id.
 _V5_FULL_MEDIUM = replace(
     _V5_FULL,
     id="nai-diffusion-5-full-medium",
     display_name="NAI Diffusion V5 Full Medium",
     samplers=(K_EULER_ANCESTRAL,),
     default_steps=14,
+    max_steps=14,
     uc_presets=_uc("heavy", family_key="v5"),
     negative_prompt=False,
     vibe_model_key=None,
@@ -302,6 +320,8 @@ def _inpainting(base: ModelCapability, inpaint_id: str) -> ModelCapability:
         base_model=base.id,
         vibe_mode="none",  # inpainting takes no vibes (contract §2)
         character_reference=False,
+        enhance_prompt_add=False,
+        enhance_max=False,
         vibe_model_key=None,
     )
 

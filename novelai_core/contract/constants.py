@@ -66,7 +66,8 @@ PATH_SUGGEST_TAGS: Final = "/ai/generate-image/suggest-tags"
 PATH_SUBSCRIPTION: Final = "/user/subscription"
 
 # Limits (contract §3).
-MAX_SEED: Final = 4_294_967_288
+# R12: seeds are unsigned; the web draws over the full 32-bit range (captures up to 3.6e9).
+MAX_SEED: Final = 4_294_967_295
 MAX_PIXELS: Final = 3_145_728  # 3 MiP
 MAX_SIDE: Final = 2048
 SIZE_STEP: Final = 64

@@ -25,6 +25,28 @@ _V3_HEAVY: Final = (
     "artistic error, username, scan, [abstract]"
 )
 
+# The web app's preset ids and the one numeric table both tag hints use (R1 of
+# shared/novelai-api-2026.md: bundle table, confirmed on the wire for none/standard/heavy/light).
+TAG_HINTS: Final[dict[str, int]] = {
+    "none": 0,
+    "standard": 1,
+    "heavy": 2,
+    "light": 3,
+    "humanFocus": 4,
+    "furryFocus": 5,
+    "lowQualityPlusBadAnatomy": 6,
+    "lowQuality": 7,
+    "badAnatomy": 8,
+}
+# Names this pack used before the web app's ids were known; saved workflows still carry them.
+UC_PRESET_ALIASES: Final[dict[str, str]] = {"human": "humanFocus", "furry": "furryFocus"}
+
+
+def canonical_uc_preset(name: str) -> str:
+    """The web app's id for a UC preset name (old names ``human``/``furry`` map to the ids)."""
+    return UC_PRESET_ALIASES.get(name, name)
+
+
 # Quality presets per family key, web-app order: name → suffix appended as ", " + suffix.
 QUALITY: Final[dict[str, dict[str, str]]] = {
     "v5": {
@@ -51,8 +73,8 @@ UC: Final[dict[str, dict[str, str]]] = {
             "lowres, bad hands, bad anatomy, artistic error, sepia, white haze, worst quality, "
             "very displeasing, jpeg artifacts, 0::ai-generated::"
         ),
-        "furry": _V45_FURRY,
-        "human": _V5_HEAVY + _HUMAN_TAIL,
+        "furryFocus": _V45_FURRY,
+        "humanFocus": _V5_HEAVY + _HUMAN_TAIL,
         "none": "",
     },
     "v4.5-full": {
@@ -61,8 +83,8 @@ UC: Final[dict[str, dict[str, str]]] = {
             "lowres, artistic error, scan artifacts, worst quality, bad quality, jpeg artifacts, "
             "multiple views, very displeasing, too many watermarks, negative space, blank page"
         ),
-        "furry": _V45_FURRY,
-        "human": _V5_HEAVY + _HUMAN_TAIL,
+        "furryFocus": _V45_FURRY,
+        "humanFocus": _V5_HEAVY + _HUMAN_TAIL,
         "none": "",
     },
     "v4.5-curated": {
@@ -75,7 +97,7 @@ UC: Final[dict[str, dict[str, str]]] = {
             "blurry, lowres, upscaled, artistic error, scan artifacts, jpeg artifacts, logo, "
             "too many watermarks, negative space, blank page"
         ),
-        "human": (
+        "humanFocus": (
             "blurry, lowres, upscaled, artistic error, film grain, scan artifacts, bad anatomy, "
             "bad hands, worst quality, bad quality, jpeg artifacts, very displeasing, "
             "chromatic aberration, halftone, multiple views, logo, too many watermarks, @_@, "
@@ -110,7 +132,7 @@ UC: Final[dict[str, dict[str, str]]] = {
     "v3": {
         "heavy": _V3_HEAVY,
         "light": "lowres, jpeg artifacts, worst quality, watermark, blurry, very displeasing",
-        "human": _V3_HEAVY
+        "humanFocus": _V3_HEAVY
         + ", bad anatomy, bad hands, @_@, mismatched pupils, heart-shaped pupils, glowing eyes",
         "none": "lowres",
     },

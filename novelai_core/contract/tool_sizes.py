@@ -17,7 +17,9 @@ from .constants import MAX_PIXELS, SIZE_STEP, UPSCALE_MAX_HEIGHT, UPSCALE_MAX_WI
 
 DIRECTOR_MAX_PIXELS: Final = MAX_PIXELS - 2_000
 DIRECTOR_MIN_PIXELS: Final = 1_011_712
-ENHANCE_MAGNITUDES: Final[tuple[float, ...]] = (1.0, 1.5)
+ENHANCE_MAGNITUDES: Final[tuple[float, ...]] = (1.0, 1.5, 2.0)
+# Enhance Max (V5) is offered for sources under 2,516,582.4 px (R10); kept ×5 to stay integral.
+ENHANCE_MAX_PIXELS_X5: Final = 12_582_912
 
 
 def director_size(width: int, height: int) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..converter.images import image_size
 from ..errors import InputError
-from ..models.user import Character, GenerationRequest, InpaintSource
+from ..models.user import Character, GenerationRequest, Img2ImgSource, InpaintSource
 from .capabilities import ModelCapability, UnknownModelError, get_capability, inpainting_capability
 from .constants import (
     GRID_CELLS,
@@ -23,6 +23,11 @@ from .constants import (
     SIZE_STEP,
     max_samples_for_area,
 )
+from .presets import TAG_HINTS
+from .tool_sizes import ENHANCE_MAX_PIXELS_X5
+
+# Every UC preset id some model offers (the tag-hint table holds them all).
+UC_PRESET_IDS = frozenset(TAG_HINTS) - {"standard"}
 
 
 def effective_capability(request: GenerationRequest) -> ModelCapability:
@@ -62,7 +67,7 @@ def check_request(request: GenerationRequest) -> ModelCapability:
     _check_sampling(request, cap)
     _check_features(request, cap)
     _check_characters(request, cap)
-    _check_source(request)
+    _check_source(request, cap)
     _check_vibes(request, cap)
     _check_character_references(request, cap)
     return cap
@@ -74,7 +79,9 @@ def _check_prompt(request: GenerationRequest, cap: ModelCapability) -> None:
         raise InputError("prompt.text: the prompt is empty; describe the image to generate")
     if prompt.negative.strip() and not cap.negative_prompt:
         raise InputError(f"prompt.negative: {cap.id} takes no negative prompt; leave it empty")
-    if prompt.uc_preset not in cap.uc_preset_names:
+    # A known level the model lacks is sent as "none", as the web app does (R1); only names
+    # no model has are refused.
+    if prompt.uc_preset not in cap.uc_preset_names and prompt.uc_preset not in UC_PRESET_IDS:
         raise InputError(
             f"prompt.uc_preset: {prompt.uc_preset!r} does not exist for {cap.id}; "
             f"choose one of {', '.join(cap.uc_preset_names)}"
@@ -115,8 +122,11 @@ def _check_canvas(request: GenerationRequest) -> None:
 
 def _check_sampling(request: GenerationRequest, cap: ModelCapability) -> None:
     s = request.settings
-    if s.steps is not None and not MIN_STEPS <= s.steps <= MAX_STEPS:
-        raise InputError(f"settings.steps: {s.steps} is outside {MIN_STEPS}–{MAX_STEPS}")
+    if s.steps is not None and not MIN_STEPS <= s.steps <= min(MAX_STEPS, cap.max_steps):
+        raise InputError(
+            f"settings.steps: {s.steps} is outside {MIN_STEPS}–{min(MAX_STEPS, cap.max_steps)}"
+            + (f" (locked on {cap.id})" if cap.max_steps < MAX_STEPS else "")
+        )
     if s.scale is not None and not 0 <= s.scale <= MAX_SCALE:
         raise InputError(f"settings.scale: {s.scale} is outside 0–{MAX_SCALE:g}")
     if s.sampler is not None and s.sampler not in cap.samplers:
@@ -157,6 +167,10 @@ def _check_characters(request: GenerationRequest, cap: ModelCapability) -> None:
             f"{cap.max_characters}"
         )
     for index, character in enumerate(characters):
+        if character.uc.strip() and not cap.negative_prompt:
+            raise InputError(
+                f"characters[{index}].uc: {cap.id} takes no negative prompt; leave it empty"
+            )
         position = character.position
         if isinstance(position, str) and position not in GRID_CELLS:
             raise InputError(
@@ -168,11 +182,13 @@ def _check_characters(request: GenerationRequest, cap: ModelCapability) -> None:
             )
 
 
-def _check_source(request: GenerationRequest) -> None:
+def _check_source(request: GenerationRequest, cap: ModelCapability) -> None:
     source = request.source
     if source is None:
         return
     size = image_size(source.image, field="source.image")
+    if isinstance(source, Img2ImgSource) and source.upscaled_enhance:
+        _check_enhance_max(request, cap, size)
     if isinstance(source, InpaintSource):
         mask_size = image_size(source.mask, field="source.mask")
         if mask_size != size:
@@ -180,6 +196,21 @@ def _check_source(request: GenerationRequest) -> None:
                 f"source.mask: the mask is {mask_size[0]}×{mask_size[1]} but the image is "
                 f"{size[0]}×{size[1]}; they must be the same size"
             )
+
+
+def _check_enhance_max(
+    request: GenerationRequest, cap: ModelCapability, size: tuple[int, int]
+) -> None:
+    """Enhance Max (R10): V5 only, for sources under 2,516,582.4 px, at the source's size."""
+    if not cap.enhance_max:
+        raise InputError(
+            f"source.upscaled_enhance: Enhance Max is only available on V5, not {cap.id}"
+        )
+    if size[0] * size[1] * 5 >= ENHANCE_MAX_PIXELS_X5:
+        raise InputError(
+            f"source.upscaled_enhance: {size[0]}×{size[1]} is too large for Enhance Max "
+            f"(under {ENHANCE_MAX_PIXELS_X5 / 5:g} px); use a ×1 Enhance"
+        )
 
 
 def _check_vibes(request: GenerationRequest, cap: ModelCapability) -> None:

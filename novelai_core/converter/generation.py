@@ -13,8 +13,7 @@ from typing import Any, Literal
 
 from ..contract.capabilities import ModelCapability
 from ..contract.constants import (
-    K_EULER_ANCESTRAL,
-    NATIVE,
+    MAX_SEED,
     PATH_GENERATE,
     PATH_GENERATE_STREAM,
     REFERENCE_CANVAS_LANDSCAPE,
@@ -25,6 +24,7 @@ from ..contract.constants import (
     snap_to_grid,
 )
 from ..contract.cost import MAX_PER_IMAGE, CostEstimate, generation_cost
+from ..contract.presets import TAG_HINTS
 from ..contract.validation import (
     active_characters,
     check_request,
@@ -32,7 +32,7 @@ from ..contract.validation import (
     resolved_steps,
 )
 from ..errors import InputError
-from ..models.user import Character, GenerationRequest, InpaintSource
+from ..models.user import Character, GenerationRequest, Img2ImgSource, InpaintSource
 from ..models.wire import (
     Center,
     CharacterPrompt,
@@ -46,8 +46,9 @@ from ..models.wire import (
     V4Prompt,
     dump_wire,
 )
+from .auto_text import with_auto_text
 from .images import b64, closest_canvas, letterbox, png_bytes, quantize_mask, resize_exact, to_pil
-from .prompting import negative_text, with_quality
+from .prompting import TRANSPARENT_TAG, negative_text, with_enhance_addition, with_tags
 from .tool_bodies import build_augment_request, build_encode_vibe_request, build_upscale_request
 
 __all__ = [
@@ -63,11 +64,8 @@ __all__ = [
 
 # Variety+ scales its sigma by the canvas area relative to 832×1216 (in 8-px latent cells).
 _VARIETY_REFERENCE_CELLS = 104 * 152
-# The web app draws seeds from 0..2^31-1.
-_WEB_SEED_LIMIT = 2**31 - 1
 _AI_CHOICE = (0.5, 0.5)
-_PART_IMAGE = "image"
-_PART_MASK = "mask"
+_UC_NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -75,9 +73,9 @@ class BuiltRequest:
     """One ready-to-send generate request."""
 
     endpoint: str
+    # Sent as JSON with images inline in base64, for every model and action: the official
+    # schema's form, which live probes confirm for V5 img2img/infill too (R9 d).
     body: dict[str, Any]
-    # Multipart parts beside the "request" JSON part (V5 img2img/infill); empty → send JSON.
-    files: dict[str, bytes]
     cost: CostEstimate  # tier=None; callers re-estimate per tier
 
 
@@ -93,10 +91,11 @@ def validate_request(request: GenerationRequest) -> None:
 
 
 def resolve_seed(request: GenerationRequest, rng: random.Random | None = None) -> GenerationRequest:
-    """The request with a concrete seed: unchanged if it has one, else a random one (web range)."""
+    """The request with a concrete seed: unchanged if it has one, else a random one over the web
+    app's full unsigned 32-bit range (R12)."""
     if request.settings.seed is not None:
         return request
-    seed = (rng or random.SystemRandom()).randint(0, _WEB_SEED_LIMIT)
+    seed = (rng or random.SystemRandom()).randint(0, MAX_SEED)
     settings = request.settings.model_copy(update={"seed": seed})
     return request.model_copy(update={"settings": settings})
 
@@ -155,13 +154,12 @@ def build_generate_request(
     cap = effective_capability(request)
     seed = request.settings.seed
     final_input = _final_prompt(request, cap)
-    params: dict[str, Any] = _base_parameters(request, cap, final_input)
+    params: dict[str, Any] = _base_parameters(request, cap)
     params.update(_preset_fields(request, cap))
     params.update(_sampling_flags(request, cap))
     if cap.is_v4_plus:
         params.update(_v4_fields(request, cap, final_input, params["negative_prompt"]))
-    source_fields, files = _source_fields(request, cap, seed)
-    params.update(source_fields)
+    params.update(_source_fields(request, seed))
     params.update(_vibe_fields(request, cap))
     params.update(_reference_fields(request))
     if stream is not None:
@@ -179,21 +177,42 @@ def build_generate_request(
     return BuiltRequest(
         endpoint=PATH_GENERATE if stream is None else PATH_GENERATE_STREAM,
         body=dump_wire(body),
-        files=files,
         cost=_cost(request, cap, tier=None, vibes_to_encode=0),
     )
 
 
 def _final_prompt(request: GenerationRequest, cap: ModelCapability) -> str:
+    """The ``input`` text, built in the web app's order (R4 step 2): transparency and quality
+    tags, the Enhance addition, then V5's automatic text."""
     prompt = request.prompt
-    if not prompt.quality:
-        return prompt.text
-    return with_quality(cap, prompt.text, cap.quality_suffix(prompt.quality_preset))
+    tags = []
+    if request.settings.transparent_background and cap.transparency:
+        tags.append(TRANSPARENT_TAG)  # R2: the tag is what makes V5 transparent
+    if prompt.quality:
+        tags.append(cap.quality_suffix(prompt.quality_preset))
+    text = with_tags(cap, prompt.text, tags)
+    source = request.source
+    if (
+        isinstance(source, Img2ImgSource)
+        and source.enhance
+        and not source.upscaled_enhance
+        and cap.enhance_prompt_add
+    ):
+        text = with_enhance_addition(text)
+    if cap.auto_text:
+        characters = active_characters(request)
+        centers = _centers(request, cap)
+        placed = [(c.prompt, xy.x, xy.y) for c, xy in zip(characters, centers, strict=True)]
+        text = with_auto_text(text, placed, _use_coords(characters))
+    return text
 
 
-def _base_parameters(
-    request: GenerationRequest, cap: ModelCapability, final_input: str
-) -> dict[str, Any]:
+def effective_uc_preset(cap: ModelCapability, name: str) -> str:
+    """The preset sent: the user's, or "none" when this model lacks that level (R1, Q4)."""
+    return name if name in cap.uc_preset_names else _UC_NONE
+
+
+def _base_parameters(request: GenerationRequest, cap: ModelCapability) -> dict[str, Any]:
     s = request.settings
     p = request.prompt
     return {
@@ -206,31 +225,37 @@ def _base_parameters(
         "n_samples": s.n_samples,
         "seed": s.seed,
         "noise_schedule": s.noise_schedule or cap.default_noise_schedule,
-        "negative_prompt": negative_text(cap, p.text, p.negative, p.uc_preset),
+        "negative_prompt": negative_text(
+            cap, p.text, p.negative, effective_uc_preset(cap, p.uc_preset)
+        ),
         "cfg_rescale": s.cfg_rescale,
         "legacy": False,
         "legacy_v3_extend": False,
         "controlnet_strength": 1,
+        "dynamic_thresholding": s.decrisper and cap.decrisper,
+        # The web sends it on generate and img2img (captures C, Q12); infill sets its own.
+        "add_original_image": True,
         "image_format": s.image_format,
     }
 
 
 def _preset_fields(request: GenerationRequest, cap: ModelCapability) -> dict[str, Any]:
     p = request.prompt
-    uc_index = cap.uc_preset_index(p.uc_preset)
+    uc_preset = effective_uc_preset(cap, p.uc_preset)
     if cap.params_version < 4:
-        return {"quality_toggle": p.quality, "uc_preset": uc_index}
-    # params_version 4 (V5): preset ids + tag hints; disputed types, see wire.py.
-    return {
-        # Public V5 clients send the preset name, and "none" when quality tags are off.
-        "quality_preset_id": (p.quality_preset or cap.quality_preset_names[0])
-        if p.quality
-        else "none",
-        "uc_preset_id": p.uc_preset,
-        "tag_hint_qt": p.quality,
-        "tag_hint_uc_preset": uc_index,
-        "tag_hint_transparent_background": bool(request.settings.transparent_background),
+        # Metadata of the July 2026 web (Q12); the UC text is merged on the client.
+        return {"quality_toggle": p.quality, "uc_preset": cap.uc_preset_index(uc_preset)}
+    # params_version 4 (V5): the preset ids and the integer tag hints of one shared table (R1).
+    quality_id = (p.quality_preset or cap.quality_preset_names[0]) if p.quality else _UC_NONE
+    out: dict[str, Any] = {
+        "quality_preset_id": quality_id,
+        "uc_preset_id": uc_preset,
+        "tag_hint_qt": TAG_HINTS[quality_id],
+        "tag_hint_uc_preset": TAG_HINTS[uc_preset],
     }
+    if request.settings.transparent_background and cap.transparency:
+        out["tag_hint_transparent_background"] = True  # only with the toggle on (C, Q5, Q11)
+    return out
 
 
 def _sampling_flags(request: GenerationRequest, cap: ModelCapability) -> dict[str, Any]:
@@ -238,8 +263,6 @@ def _sampling_flags(request: GenerationRequest, cap: ModelCapability) -> dict[st
     out: dict[str, Any] = {}
     if cap.smea:
         out.update(sm=s.smea, sm_dyn=s.smea_dyn)
-    if cap.decrisper:
-        out["dynamic_thresholding"] = s.decrisper
     if cap.auto_smea_flag:
         out["auto_smea"] = False
     if cap.transparency:
@@ -249,11 +272,12 @@ def _sampling_flags(request: GenerationRequest, cap: ModelCapability) -> dict[st
     if s.variety and cap.variety_base is not None:
         cells = (s.width // 8) * (s.height // 8)
         out["skip_cfg_above_sigma"] = cap.variety_base * math.sqrt(cells / _VARIETY_REFERENCE_CELLS)
-    sampler = s.sampler or cap.default_sampler
-    schedule = s.noise_schedule or cap.default_noise_schedule
-    if sampler == K_EULER_ANCESTRAL and schedule != NATIVE:
-        # Without these the results differ from the website's (contract §3).
-        out.update(deliberate_euler_ancestral_bug=False, prefer_brownian=True)
+    if cap.is_v4_plus:
+        # Undeclared keys every V4.5/V5 web body carries (Q12, C).
+        out.update(inpaint_img2img_strength=1, normalize_reference_strength_multiple=True)
+    # The server defaults deliberate_euler_ancestral_bug to true when it is missing (R14 b, the
+    # schema); the web sends false and prefer_brownian true on every request (C, Q12, R5).
+    out.update(deliberate_euler_ancestral_bug=False, prefer_brownian=True)
     return out
 
 
@@ -270,12 +294,20 @@ def _center(character: Character, cap: ModelCapability) -> Center:
     return Center(x=x, y=y)
 
 
+def _centers(request: GenerationRequest, cap: ModelCapability) -> list[Center]:
+    return [_center(c, cap) for c in active_characters(request)]
+
+
+def _use_coords(characters: tuple[Character, ...]) -> bool:
+    return any(c.position is not None for c in characters)
+
+
 def _v4_fields(
     request: GenerationRequest, cap: ModelCapability, final_input: str, negative: str
 ) -> dict[str, Any]:
     characters = active_characters(request)
-    centers = [_center(c, cap) for c in characters]
-    use_coords = any(c.position is not None for c in characters)
+    centers = _centers(request, cap)
+    use_coords = _use_coords(characters)
     positive = V4Caption(
         base_caption=final_input,
         char_captions=[
@@ -301,39 +333,37 @@ def _v4_fields(
     }
 
 
-def _image_ref(name: str, data: bytes, cap: ModelCapability, files: dict[str, bytes]) -> str:
-    """Inline base64, or (V5, live) the name of a multipart part carrying the PNG."""
-    if cap.multipart_images:
-        files[name] = data
-        return name
-    return b64(data)
+def extra_noise_seed(seed: int) -> int:
+    """The web app's seed for the noise added to a source image (R8): seed − 1, and for seed 0
+    the top of the unsigned 32-bit range (2026-09 bundle, P) rather than −1."""
+    return MAX_SEED if seed == 0 else seed - 1
 
 
-def _source_fields(
-    request: GenerationRequest, cap: ModelCapability, seed: int
-) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _source_fields(request: GenerationRequest, seed: int) -> dict[str, Any]:
     source = request.source
-    files: dict[str, bytes] = {}
     if source is None:
-        return {}, files
+        return {}
     w, h = request.settings.width, request.settings.height
     image = png_bytes(resize_exact(to_pil(source.image, field="source.image"), w, h))
     out: dict[str, Any] = {
-        "image": _image_ref(_PART_IMAGE, image, cap, files),
+        "image": b64(image),
         "strength": source.strength,
         "noise": source.noise,
+        # img2img and infill alike (captures C: 1876249869 → 1876249868, 2849895151 → …150).
+        "extra_noise_seed": extra_noise_seed(seed),
     }
     if isinstance(source, InpaintSource):
         mask = quantize_mask(to_pil(source.mask, field="source.mask"), w, h)
-        out["mask"] = _image_ref(_PART_MASK, png_bytes(mask), cap, files)
+        out["mask"] = b64(png_bytes(mask))
         out["add_original_image"] = source.add_original_image
         out["inpaint_img2img_strength"] = source.img2img_strength
         if source.img2img_strength != 1.0:
             out["img2img"] = Img2ImgNested(strength=source.img2img_strength, color_correct=True)
     else:
-        out["extra_noise_seed"] = max(seed - 1, 0)  # the web app's choice
         out["color_correct"] = source.color_correct
-    return out, files
+        if source.upscaled_enhance:
+            out["upscaled_enhance"] = True
+    return out
 
 
 def _vibe_fields(request: GenerationRequest, cap: ModelCapability) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, mode
 
 from ..contract.capabilities import DEFAULT_MODEL
 from ..contract.constants import ReferenceMode
+from ..contract.presets import canonical_uc_preset
 from ..converter.images import ImageInput
 
 __all__ = [
@@ -47,7 +48,13 @@ class Prompt(_Frozen):
     quality: bool = True
     # None = the model's first (default) quality preset.
     quality_preset: str | None = None
+    # The web app's ids: heavy, light, humanFocus, furryFocus, none (old human/furry accepted).
     uc_preset: str = "heavy"
+
+    @field_validator("uc_preset")
+    @classmethod
+    def _web_preset_id(cls, value: str) -> str:
+        return canonical_uc_preset(value)
 
 
 class Character(_Frozen):
@@ -73,6 +80,11 @@ class Img2ImgSource(_Frozen):
     strength: float = Field(0.7, ge=0.01, le=0.99)
     noise: float = Field(0.0, ge=0.0, le=0.99)
     color_correct: bool = False
+    # Enhance (R10): V4.5/V5 add the web app's "-2::upscaled, blurry::" to the prompt.
+    enhance: bool = False
+    # Enhance "Max" (V5): the request keeps the source's size and the server enlarges it
+    # (upscaled_enhance); no prompt addition.
+    upscaled_enhance: bool = False
 
 
 class InpaintSource(_Frozen):

@@ -88,10 +88,10 @@ class GenerateImageParameters(_Request):
     # Metadata only (V3/V4/V4.5); V5 sends the *_preset_id / tag_hint_* fields instead.
     quality_toggle: bool | None = Field(None, alias="qualityToggle")
     uc_preset: int | None = Field(None, alias="ucPreset")
-    # disputed: clients disagree on these V5 types (names vs indices, bools vs ints).
+    # params_version 4: the preset ids (undeclared) and the schema's integer tag hints (R1).
     quality_preset_id: str | None = Field(None, alias="qualityPresetId")
     uc_preset_id: str | None = Field(None, alias="ucPresetId")
-    tag_hint_qt: bool | None = None
+    tag_hint_qt: int | None = None
     tag_hint_uc_preset: int | None = None
     tag_hint_transparent_background: bool | None = None
     straight_alpha: bool | None = None
@@ -112,7 +112,7 @@ class GenerateImageParameters(_Request):
     v4_negative_prompt: V4NegativePrompt | None = None
     character_prompts: list[CharacterPrompt] | None = Field(None, alias="characterPrompts")
     use_coords: bool | None = None
-    # img2img / infill (§7). On V5 image/mask hold multipart part names, not base64.
+    # img2img / infill (§7): image and mask are inline base64 (schema form, R9 d).
     image: str | None = None
     mask: str | None = None
     strength: float | None = None
@@ -122,6 +122,7 @@ class GenerateImageParameters(_Request):
     add_original_image: bool | None = None
     inpaint_img2img_strength: float | None = Field(None, alias="inpaintImg2ImgStrength")
     img2img: Img2ImgNested | None = None
+    upscaled_enhance: bool | None = None  # Enhance "Max" (V5, R10)
     # Vibe transfer (§8).
     reference_image_multiple: list[str] | None = None
     reference_information_extracted_multiple: list[float] | None = None

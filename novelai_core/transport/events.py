@@ -32,7 +32,6 @@ from .http_transport import (
     StreamResponse,
     Transport,
     WaitCallback,
-    body_kwargs,
 )
 from .status_errors import ErrorContext
 
@@ -160,7 +159,7 @@ class EventStream:
             cancel=self._cancel,
             on_wait=self._on_wait,
             stream=True,
-            **body_kwargs(built.body, built.files),
+            json=built.body,
         )
         assert isinstance(response, StreamResponse)
         self.correlation_id = cid = response.correlation_id

@@ -55,7 +55,6 @@ __all__ = [
     "StreamResponse",
     "Transport",
     "WaitCallback",
-    "body_kwargs",
     "check_cancel",
 ]
 
@@ -102,20 +101,6 @@ class HttpResponse:
                 status=self.status,
                 correlation_id=self.correlation_id,
             ) from exc
-
-
-def body_kwargs(body: dict[str, Any], files: Mapping[str, bytes]) -> dict[str, Any]:
-    """requests arguments: JSON, or multipart (V5 img2img/infill, contract §1) when there are
-    files: a "request" part (filename "blob", application/json) plus one PNG part per file."""
-    if not files:
-        return {"json": body}
-    request_part = json.dumps(body, separators=(",", ":")).encode()
-    parts: dict[str, tuple[str, bytes, str]] = {
-        "request": ("blob", request_part, "application/json")
-    }
-    for name, data in files.items():
-        parts[name] = (name, data, "image/png")
-    return {"files": parts}
 
 
 def new_correlation_id() -> str:
