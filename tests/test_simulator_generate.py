@@ -100,7 +100,8 @@ def _invalid_bodies() -> list[tuple[str, dict[str, object], int]]:
             ),
             400,
         ),
-        ("a negative seed", body(V45, seed=-1), 400),
+        # R12 / I-a: seed is a uint64, so the Go decoder refuses -1 with a 500.
+        ("a negative seed", body(V45, seed=-1), 500),
     ]
 
 
@@ -119,9 +120,17 @@ def test_v5_accepts_32_characters_but_not_33(simulator: Simulator) -> None:
     assert post(simulator, with_characters(body(V5), 33)).status_code == 500
 
 
-def test_inline_base64_on_v5_img2img_is_refused_like_novelai(simulator: Simulator) -> None:
+def test_inline_base64_in_json_on_v5_img2img_is_accepted(simulator: Simulator) -> None:
+    # R9 d: the schema's JSON form; live probes got 200 for it on V5 img2img and infill.
     b = body(V5, action="img2img", image=b64(png(256, 384)), strength=0.5)
-    r = post(simulator, b)
+    assert post(simulator, b).status_code == 200
+
+
+def test_base64_inside_a_multipart_body_is_refused_like_novelai(simulator: Simulator) -> None:
+    # R9 d (F §7): in a multipart request every image field names a form part.
+    b = body(V5, action="img2img", image=b64(png(256, 384)), strength=0.5)
+    files = {"request": ("blob", json.dumps(b), "application/json")}
+    r = session(simulator).post(simulator.url + GEN, files=files, timeout=10)
     assert r.status_code == 400
     assert r.json()["message"] == 'image field references unknown form part "iVBOR…"'
 
@@ -229,7 +238,7 @@ def test_inpaint_with_add_original_image_changes_only_the_masked_pixels(
 
 def test_infill_on_a_generation_model_fails(simulator: Simulator) -> None:
     b = body(action="infill", image=b64(png(256, 384)), mask=b64(_mask_left_half(256, 384)))
-    assert post(simulator, b).status_code == 500
+    assert post(simulator, b).status_code == 400  # R9 b: "Model … doesn't support action infill"
 
 
 def test_v5_transparent_background_makes_transparent_pixels(simulator: Simulator) -> None:

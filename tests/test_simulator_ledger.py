@@ -40,7 +40,7 @@ def test_v5_costs_one_and_a_half_times(simulator: Simulator) -> None:
 def test_a_character_reference_costs_5_even_on_opus(simulator: Simulator) -> None:
     b = body(
         V45,
-        director_reference_images=[b64(png(64, 64))],
+        director_reference_images=[b64(png(1024, 1536))],  # a canvas the encoder takes (R9 c)
         director_reference_descriptions=[{"caption": {"base_caption": "character"}}],
         director_reference_information_extracted=[1],
         director_reference_strength_values=[1],

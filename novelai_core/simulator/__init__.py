@@ -139,6 +139,10 @@ class Simulator:
     def set_step_ms(self, ms: int) -> None:
         self._state.step_ms = ms
 
+    def use_schema_statuses(self, enabled: bool = True) -> None:
+        """Answer 201 where the official schema says so (live NovelAI answers 200; R14 a)."""
+        self._state.schema_statuses = enabled
+
     # --- inspection -------------------------------------------------------------------------
 
     @property

@@ -10,6 +10,7 @@ from email.policy import HTTP
 from typing import Any
 
 from .faults import BODY_FAULTS, ActiveFault
+from .go_decoding import load_json
 from .refusals import SimError, validation_error
 from .state import SimState, describe_bytes, elide
 
@@ -35,11 +36,14 @@ def json_response(status: int, data: Any, headers: Mapping[str, str] | None = No
 
 
 def error_response(error: SimError) -> Response:
-    return json_response(
-        error.status,
-        {"statusCode": error.status, "message": error.message},
-        {"X-Sim-Reason": error.reason.encode("ascii", "replace").decode()},
+    data: dict[str, Any] = {"statusCode": error.status, "message": error.message}
+    if error.details is not None:
+        data["details"] = error.details
+    response = json_response(
+        error.status, data, {"X-Sim-Reason": error.reason.encode("ascii", "replace").decode()}
     )
+    response.body += error.trailer
+    return response
 
 
 def parse_multipart(content_type: str, body: bytes) -> dict[str, bytes]:
@@ -67,7 +71,17 @@ class RequestContext:
     content_type: str
     query: dict[str, str]
     fault: ActiveFault | None
+    accept: str = ""  # the Accept header: "application/json" asks for the JSON reply (R13)
     _parsed: tuple[Any, dict[str, bytes]] | None = None
+
+    @property
+    def multipart(self) -> bool:
+        """A multipart body: its image fields then name form parts (R9 d)."""
+        return self.content_type.lower().startswith("multipart/form-data")
+
+    @property
+    def wants_json(self) -> bool:
+        return "application/json" in self.accept.lower()
 
     @property
     def fault_name(self) -> str | None:
@@ -78,13 +92,13 @@ class RequestContext:
         if self._parsed is None:
             parts: dict[str, bytes] = {}
             raw = self.body
-            if self.content_type.lower().startswith("multipart/form-data"):
+            if self.multipart:
                 parts = parse_multipart(self.content_type, self.body)
                 if "request" not in parts:
                     raise validation_error('multipart body has no "request" part')
                 raw = parts.pop("request")
             try:
-                data = json.loads(raw) if raw else None
+                data = load_json(raw) if raw else None
             except ValueError:
                 raise validation_error("the body is not valid JSON") from None
             self._parsed = (data, parts)
@@ -117,6 +131,10 @@ class RequestContext:
     def charge(self, amount: int, v5_free_images: int = 0) -> None:
         if self.charges:
             self.state.ledger.charge(self.key, amount, v5_free_images=v5_free_images)
+
+    def created_status(self) -> int:
+        """200 as the live service answers, or the schema's 201 when the simulator is told to."""
+        return 201 if self.state.schema_statuses else 200
 
     def work(self, steps: int) -> None:
         """Pretend to generate: latency plus one step time per step, interruptible."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,10 +18,11 @@ from ..transport.framing import (
 )
 from .context import ZIP_HEADERS, RequestContext, Response, json_response
 from .faults import MISSING_LAST_IMAGE, STREAM_ERROR_EVENT, STREAM_NO_FINAL
+from .go_decoding import ENCODE_VIBE_REQUEST, decode
 from .ledger import generation_price
 from .refusals import SimError, internal_error, validation_error
 from .render import encode_image, preview_base, preview_jpeg, render_sample
-from .request_checks import GenPlan, decode_b64, get_model, number, open_image, plan_generation
+from .request_checks import GenPlan, get_model, image_bytes, number, open_image, plan_generation
 from .vibe_encodings import make_encoding
 
 STREAM_MODES: Final = ("msgpack", "sse")
@@ -29,14 +31,15 @@ _SUBSCRIPTION_DAYS: Final = 30
 
 def _plan_and_price(ctx: RequestContext) -> tuple[GenPlan, int, int]:
     body, parts = ctx.request()
-    plan = plan_generation(body, parts)
+    plan = plan_generation(body, parts, multipart=ctx.multipart)
     ledger = ctx.state.ledger
     price, free = generation_price(plan, ledger.tier, ledger.v5_allowance_left(ctx.key))
     return plan, price, free
 
 
 def generate(ctx: RequestContext) -> Response:
-    """POST /ai/generate-image → ZIP of image_0.png, image_1.png, …"""
+    """POST /ai/generate-image → ZIP of image_0.png, image_1.png, …; with ``Accept:
+    application/json`` the schema's ``{"images": [{image, index, seed}]}`` instead (R13)."""
     plan, price, free = _plan_and_price(ctx)
     with ctx.state.generating(ctx.key):
         ctx.state.ledger.check(ctx.key, price)
@@ -51,6 +54,12 @@ def generate(ctx: RequestContext) -> Response:
         if ctx.fault_name == MISSING_LAST_IMAGE:
             files.pop()
         ctx.charge(price, free)
+    if ctx.wants_json:
+        images = [
+            {"image": base64.b64encode(data).decode("ascii"), "index": i, "seed": plan.seed + i}
+            for i, (_, data) in enumerate(files)
+        ]
+        return json_response(ctx.created_status(), {"images": images})
     return Response(200, build_zip(files), dict(ZIP_HEADERS))
 
 
@@ -123,19 +132,23 @@ def _stream_events(
 
 
 def encode_vibe(ctx: RequestContext) -> Response:
-    """POST /ai/encode-vibe → opaque bytes naming the model; 2 Anlas, never deterministic."""
-    body = ctx.json()
+    """POST /ai/encode-vibe → opaque bytes naming the model; 2 Anlas, never deterministic.
+
+    Takes the schema's JSON (base64 image) or the web app's multipart form (image part).
+    """
+    body = decode(ctx.json(), ENCODE_VIBE_REQUEST)
     cap = get_model(body)
     if cap.vibe_mode != "encoded":
         raise internal_error(f"{cap.id} does not take encoded vibes")
-    image = decode_b64(body.get("image"), "image")
+    _, parts = ctx.request()
+    image = image_bytes(body.get("image"), "image", parts, ctx.multipart)
     open_image(image, "image")
-    info = number(body, "information_extracted", 1.0, 0.0, 1.0)
+    info = number(body, "information_extracted", 1.0, 0.0, 1.0)  # schema: min 0, max 1
     ctx.state.ledger.check(ctx.key, VIBE_ENCODE_COST)
     ctx.work(0)
     data = make_encoding(cap.id, info, image)
     ctx.charge(VIBE_ENCODE_COST)
-    return Response(200, data, {"Content-Type": "application/binary"})
+    return Response(ctx.created_status(), data, {"Content-Type": "application/binary"})
 
 
 def subscription(ctx: RequestContext) -> Response:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 INTERNAL_ERROR = "Error generating image, an internal error occurred"
+# The plain 500 text of R9 e / i (V5 with vibes, V3 with v4 captions).
+BARE_500 = "Internal Server Error"
 
 
 class SimError(Exception):
@@ -12,11 +16,21 @@ class SimError(Exception):
     NovelAI's own 500 message says nothing useful.
     """
 
-    def __init__(self, status: int, message: str, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        reason: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        trailer: bytes = b"",
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.reason = reason or message
+        self.details = details  # utils.JsonError.details, e.g. {"invalidKeys": [...]} (R9 n)
+        self.trailer = trailer  # stray bytes NovelAI sends after some error JSON (R9 b)
 
 
 def validation_error(detail: str) -> SimError:

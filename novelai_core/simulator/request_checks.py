@@ -1,4 +1,10 @@
-"""Checks a generate request the way NovelAI does and turns it into a plan for the renderer."""
+"""Checks a generate request the way NovelAI does and turns it into a plan for the renderer.
+
+The body is first decoded with the schema's types (``go_decoding``: a wrong type is a 500 with
+Go's text). The refusals after that are the ones a source shows, with its status and message
+(``shared/novelai-api-2026.md`` R9, ``shared/novelai-api.md`` §2-§10); what no source shows the
+real service refusing (e.g. the ``native`` noise schedule on V4+, an unlisted sampler) is accepted.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +21,16 @@ from PIL import Image
 from ..contract.capabilities import MODELS, ModelCapability
 from ..contract.constants import (
     MAX_PIXELS,
-    MAX_SEED,
     MAX_SIDE,
     MAX_VIBES,
+    REFERENCE_CANVAS_LANDSCAPE,
+    REFERENCE_CANVAS_PORTRAIT,
+    REFERENCE_CANVAS_SQUARE,
     SIZE_STEP,
     max_samples_for_area,
 )
-from .refusals import SimError, internal_error, validation_error
+from .go_decoding import GENERATION_REQUEST, decode
+from .refusals import BARE_500, SimError, internal_error, validation_error
 from .vibe_encodings import read_encoding
 
 ACTIONS: Final = ("generate", "img2img", "infill")
@@ -30,6 +39,14 @@ REQUEST_TYPES: Final = {
     "img2img": "Img2ImgRequest",
     "infill": "NativeInfillingRequest",
 }
+_REFERENCE_CANVASES: Final = (
+    REFERENCE_CANVAS_PORTRAIT,
+    REFERENCE_CANVAS_LANDSCAPE,
+    REFERENCE_CANVAS_SQUARE,
+)
+_DIRECTOR_ERROR: Final = "Error encoding v4 director references"
+# The text Q7 saw after the JSON of a 400 "doesn't support action infill" (F saw a ZIP there).
+_INFILL_TRAILER: Final = b"500 Internal Server Error"
 _DIRECTOR_LISTS: Final = (
     "director_reference_descriptions",
     "director_reference_information_extracted",
@@ -98,35 +115,34 @@ class GenPlan:
         return data
 
 
+def get_model_or_none(model: Any) -> ModelCapability | None:
+    cap = MODELS.get(model) if isinstance(model, str) else None
+    return cap if cap is not None and cap.exists else None
+
+
 def get_model(body: Mapping[str, Any], key: str = "model") -> ModelCapability:
     """The capability row of the requested model; 400 as NovelAI words it when unknown."""
     model = body.get(key)
-    cap = MODELS.get(model) if isinstance(model, str) else None
-    if cap is None or not cap.exists:
+    cap = get_model_or_none(model)
+    if cap is None:
         raise validation_error(f"model {model} doesn't exist")
     return cap
 
 
 def number(params: Mapping[str, Any], key: str, default: float, lo: float, hi: float) -> float:
+    """A decoded number field (types are the decoder's job), range-checked."""
     value = params.get(key, default)
-    if value is None:
-        value = default
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise validation_error(f"{key} must be a number")
     if not lo <= value <= hi:
         raise validation_error(f"{key} must be between {lo} and {hi}")
     return float(value)
 
 
 def integer(params: Mapping[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    """A decoded integer field (types are the decoder's job), range-checked."""
     value = params.get(key, default)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise validation_error(f"{key} must be an integer")
     if not lo <= value <= hi:
         raise validation_error(f"{key} must be between {lo} and {hi}")
-    return value
+    return int(value)
 
 
 def decode_b64(value: Any, field: str) -> bytes:
@@ -147,17 +163,15 @@ def open_image(data: bytes, field: str) -> Image.Image:
     return image
 
 
-def resolve_image(
-    value: Any, field: str, cap: ModelCapability, parts: Mapping[str, bytes]
-) -> Image.Image:
-    """An image field: the name of a multipart part, or (not on V5) inline base64."""
+def image_bytes(value: Any, field: str, parts: Mapping[str, bytes], multipart: bool) -> bytes:
+    """An image field: in a multipart body the name of a form part, otherwise base64 (R9 d)."""
+    if not multipart:
+        return decode_b64(value, field)
     if isinstance(value, str) and value in parts:
-        return open_image(parts[value], field)
-    if cap.multipart_images:
-        text = str(value)
-        shown = text if len(text) <= 16 else text[:5] + "…"
-        raise SimError(400, f'{field} field references unknown form part "{shown}"')
-    return open_image(decode_b64(value, field), field)
+        return parts[value]
+    text = str(value)
+    shown = text if len(text) <= 16 else text[:5] + "…"
+    raise SimError(400, f'{field} field references unknown form part "{shown}"')
 
 
 def _size(params: Mapping[str, Any]) -> tuple[int, int]:
@@ -172,6 +186,8 @@ def _size(params: Mapping[str, Any]) -> tuple[int, int]:
 
 def _v4_objects(cap: ModelCapability, params: Mapping[str, Any]) -> tuple[Any, Any]:
     if not cap.is_v4_plus:
+        if "v4_prompt" in params or "v4_negative_prompt" in params:
+            raise SimError(500, BARE_500, f"{cap.id} (V3) takes no v4 captions")  # R9 i
         return None, None
     v4p, v4n = params.get("v4_prompt"), params.get("v4_negative_prompt")
     for name, obj in (("v4_prompt", v4p), ("v4_negative_prompt", v4n)):
@@ -198,14 +214,17 @@ def _same_length(params: Mapping[str, Any], key: str, expected: int, required: b
         raise validation_error(f"{key} must be a list of {expected} values")
 
 
-def _vibes(cap: ModelCapability, params: Mapping[str, Any]) -> int:
+def _vibes(
+    cap: ModelCapability, params: Mapping[str, Any], parts: Mapping[str, bytes], multipart: bool
+) -> int:
     refs = params.get("reference_image_multiple") or []
-    if not isinstance(refs, list):
-        raise validation_error("reference_image_multiple must be a list")
     if not refs:
         return 0
     if params.get("director_reference_images"):
-        raise validation_error("vibe transfer and character reference cannot be combined")
+        # Q7 (status not stated; Low): the simulator answers it as a validation 400.
+        raise SimError(400, "cannot mix reference and director_reference at the same time")
+    if cap.family == "v5":
+        raise SimError(500, BARE_500, f"{cap.id} takes no vibes")  # R9 e
     if len(refs) > MAX_VIBES:
         raise validation_error(f"at most {MAX_VIBES} vibes")
     _same_length(params, "reference_strength_multiple", len(refs), True)
@@ -214,7 +233,7 @@ def _vibes(cap: ModelCapability, params: Mapping[str, Any]) -> int:
     if cap.vibe_mode == "none":
         raise internal_error(f"{cap.id} takes no vibes")
     for i, ref in enumerate(refs):
-        data = decode_b64(ref, f"reference_image_multiple[{i}]")
+        data = image_bytes(ref, f"reference_image_multiple[{i}]", parts, multipart)
         header = read_encoding(data)
         if raw:
             if header is not None:
@@ -227,69 +246,76 @@ def _vibes(cap: ModelCapability, params: Mapping[str, Any]) -> int:
     return len(refs)
 
 
-def _character_references(cap: ModelCapability, params: Mapping[str, Any], vibes: int) -> int:
+def _character_references(
+    cap: ModelCapability, params: Mapping[str, Any], parts: Mapping[str, bytes], multipart: bool
+) -> int:
     refs = params.get("director_reference_images") or []
-    if not isinstance(refs, list):
-        raise validation_error("director_reference_images must be a list")
     if not refs:
         return 0
-    if vibes:
-        raise validation_error("vibe transfer and character reference cannot be combined")
+    if cap.family == "v5":
+        # R9 a (F §12, P): the V5 service has no director-reference encoder to reach. The
+        # middle of the live text is not published; its ends are.
+        raise SimError(400, f"{_DIRECTOR_ERROR}: no such host")
     if not cap.character_reference:
         raise internal_error(f"{cap.id} has no character reference")
     for key in _DIRECTOR_LISTS:
         _same_length(params, key, len(refs), True)
     for i, ref in enumerate(refs):
-        open_image(decode_b64(ref, f"director_reference_images[{i}]"), "director_reference")
+        field = f"director_reference_images[{i}]"
+        image = open_image(image_bytes(ref, field, parts, multipart), field)
+        if image.size not in _REFERENCE_CANVASES:
+            # R9 c (I-b): the encoder refuses any other size.
+            reason = f"{field} is {image.width}x{image.height}, not one of the three canvases"
+            raise SimError(400, f"{_DIRECTOR_ERROR}: non-200 response: 400", reason)
     return len(refs)
 
 
 def _sampling(cap: ModelCapability, params: Mapping[str, Any]) -> tuple[str, str]:
-    sampler = params.get("sampler", cap.default_sampler)
-    if sampler not in cap.samplers:
-        raise validation_error(f"sampler {sampler} is not available for {cap.id}")
-    schedule = params.get("noise_schedule", cap.default_noise_schedule)
-    if schedule not in cap.noise_schedules:
-        if len(cap.noise_schedules) == 1:  # V5 forces its one schedule
-            schedule = cap.noise_schedules[0]
-        else:
-            raise internal_error(f"noise schedule {schedule} is not available for {cap.id}")
-    return str(sampler), str(schedule)
+    """Sampler and schedule as sent; V5 forces karras (F §2). No source shows a refusal."""
+    sampler = str(params.get("sampler", cap.default_sampler))
+    schedule = str(params.get("noise_schedule", cap.default_noise_schedule))
+    if len(cap.noise_schedules) == 1:
+        schedule = cap.noise_schedules[0]
+    return sampler, schedule
 
 
 def _source_images(
-    cap: ModelCapability, action: str, params: Mapping[str, Any], parts: Mapping[str, bytes]
+    cap: ModelCapability,
+    action: str,
+    params: Mapping[str, Any],
+    parts: Mapping[str, bytes],
+    multipart: bool,
 ) -> tuple[Image.Image | None, Image.Image | None]:
     if action == "generate":
+        if "image" in params:
+            raise SimError(400, "image is not allowed for regular generations")  # R9 g
         return None, None
     if action == "infill" and not cap.inpainting:
-        raise internal_error(f"infill needs an inpainting model, not {cap.id}")
+        # R9 b (F §12, Q7): JSON followed by stray bytes; clients must read the first object.
+        raise SimError(
+            400, f"Model {cap.id} doesn't support action infill", trailer=_INFILL_TRAILER
+        )
     if "image" not in params:
+        key = params.get("image_cache_secret_key")
+        if isinstance(key, str):  # R9 n: the simulator keeps no web-app image cache
+            raise SimError(400, "INVALID_CACHE_KEYS", details={"invalidKeys": [key]})
         raise validation_error(f"{action} needs parameters.image")
-    image = resolve_image(params["image"], "image", cap, parts)
+    image = open_image(image_bytes(params["image"], "image", parts, multipart), "image")
     mask = None
-    if action == "infill":
+    if action == "infill":  # img2img ignores a mask (R9 h: 200, whole picture repainted)
         if "mask" not in params:
             raise validation_error("infill needs parameters.mask")
-        mask = resolve_image(params["mask"], "mask", cap, parts)
+        mask = open_image(image_bytes(params["mask"], "mask", parts, multipart), "mask")
     return image, mask
 
 
 def _envelope(body: Any) -> tuple[ModelCapability, str, dict[str, Any], str]:
-    """The model, action, parameters and prompt of a generate body."""
-    if not isinstance(body, dict):
-        raise validation_error("the body must be a JSON object")
+    """The model, action, parameters and prompt of a decoded generate body."""
     cap = get_model(body)
     action = body.get("action", "generate")
     if action not in ACTIONS:
         raise validation_error(f"action must be one of {', '.join(ACTIONS)}")
-    params = body.get("parameters")
-    if not isinstance(params, dict):
-        raise validation_error("parameters must be an object")
-    prompt = body.get("input")
-    if not isinstance(prompt, str):
-        raise validation_error("input must be a string")
-    return cap, action, params, prompt
+    return cap, action, body.get("parameters", {}), body.get("input", "")
 
 
 def _n_samples(params: Mapping[str, Any], width: int, height: int) -> int:
@@ -300,8 +326,8 @@ def _n_samples(params: Mapping[str, Any], width: int, height: int) -> int:
 
 
 def _smea(cap: ModelCapability, params: Mapping[str, Any]) -> tuple[bool, bool]:
-    """(sm, sm_dyn): SMEA on a model without it is a 500, as NovelAI answers it."""
-    sm, sm_dyn = bool(params.get("sm", False)), bool(params.get("sm_dyn", False))
+    """(sm, sm_dyn): SMEA on a model without it is a 500 (R9 k)."""
+    sm, sm_dyn = params.get("sm", False), params.get("sm_dyn", False)
     if sm and not cap.smea:
         raise internal_error(f"sm (SMEA) is not available for {cap.id}")
     return sm, sm and sm_dyn
@@ -309,13 +335,11 @@ def _smea(cap: ModelCapability, params: Mapping[str, Any]) -> tuple[bool, bool]:
 
 def _numbers(cap: ModelCapability, params: Mapping[str, Any], has_source: bool) -> dict[str, Any]:
     """steps, scale, seed, cfg_rescale, strength and noise, range-checked in that order."""
-    seed = params.get("seed")
+    seed = params.get("seed")  # uint64 (decoded); the web draws 0..2^32-1
     return {
-        "steps": integer(params, "steps", cap.default_steps, 1, 50),
+        "steps": int(number(params, "steps", cap.default_steps, 1, 50)),
         "scale": number(params, "scale", cap.default_scale, 0, 10),
-        "seed": random.randint(0, 2**31 - 1)
-        if seed is None
-        else integer(params, "seed", 0, 0, MAX_SEED),
+        "seed": random.randint(0, 2**32 - 1) if seed is None else seed,
         "cfg_rescale": number(params, "cfg_rescale", 0, 0, 1),
         "strength": number(params, "strength", 0.7, 0.01, 0.99) if has_source else 1.0,
         "noise": number(params, "noise", 0, 0, 0.99) if has_source else 0.0,
@@ -323,30 +347,37 @@ def _numbers(cap: ModelCapability, params: Mapping[str, Any], has_source: bool) 
 
 
 def _output_options(cap: ModelCapability, params: Mapping[str, Any], prompt: str) -> dict[str, Any]:
-    """Alpha, transparency, image format and stream framing (nothing here is refused)."""
-    stream = params.get("stream")
+    """Alpha, transparency, image format and stream framing (nothing here is refused).
+
+    Only the prompt tag makes a V5 image transparent (R2: probes with the tag gave alpha whatever
+    the flags; the schema says the server does not interpret tag_hint_transparent_background).
+    """
     return {
-        "straight_alpha": cap.transparency and bool(params.get("straight_alpha", False)),
-        "transparent": bool(params.get("tag_hint_transparent_background"))
-        or "transparent background" in prompt,
+        "straight_alpha": cap.transparency and params.get("straight_alpha", False),
+        "transparent": cap.transparency and "transparent background" in prompt.lower(),
         "image_format": "webp" if params.get("image_format") == "webp" else "png",
-        "stream": stream if isinstance(stream, str) else None,
+        "stream": params.get("stream"),
     }
 
 
-def plan_generation(body: Any, parts: Mapping[str, bytes] | None = None) -> GenPlan:
+def plan_generation(
+    body: Any, parts: Mapping[str, bytes] | None = None, *, multipart: bool = False
+) -> GenPlan:
     """Validate a generate / generate-stream body (already parsed) into a GenPlan.
 
+    ``multipart``: the body came as the "request" part of a form, so image fields name parts.
     The checks run in a fixed order, so a body with several faults always gets the same error.
     """
-    cap, action, params, prompt = _envelope(body)
+    cap, action, params, prompt = _envelope(decode(body, GENERATION_REQUEST))
+    parts = parts or {}
     width, height = _size(params)
     n_samples = _n_samples(params, width, height)
     sm, sm_dyn = _smea(cap, params)
     sampler, schedule = _sampling(cap, params)
     v4p, v4n = _v4_objects(cap, params)
-    vibes = _vibes(cap, params)
-    image, mask = _source_images(cap, action, params, parts or {})
+    vibes = _vibes(cap, params, parts, multipart)
+    references = _character_references(cap, params, parts, multipart)
+    image, mask = _source_images(cap, action, params, parts, multipart)
     return GenPlan(
         cap=cap,
         action=action,
@@ -364,7 +395,7 @@ def plan_generation(body: Any, parts: Mapping[str, bytes] | None = None) -> GenP
         mask=mask,
         add_original_image=bool(params.get("add_original_image", False)),
         vibes=vibes,
-        character_references=_character_references(cap, params, vibes),
+        character_references=references,
         v4_prompt=v4p,
         v4_negative_prompt=v4n,
         **_output_options(cap, params, prompt),

@@ -143,7 +143,15 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         state = self.server.state
         path, _, query = self.path.partition("?")
-        ctx = RequestContext(state, "", b"", self.headers.get("Content-Type", ""), {}, None)
+        ctx = RequestContext(
+            state,
+            "",
+            b"",
+            self.headers.get("Content-Type", ""),
+            {},
+            None,
+            accept=self.headers.get("Accept", ""),
+        )
         try:
             ctx.body = self._read_body()
             ctx.query = dict(parse_qsl(query))

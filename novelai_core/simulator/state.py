@@ -60,6 +60,9 @@ class SimState:
         self.latency_ms = latency_ms
         self.step_ms = step_ms
         self.verbose = verbose
+        # Answer 201 where the schema documents it (generate-image's JSON mode, encode-vibe,
+        # augment-image) instead of the live service's 200: clients must take any 2xx (R14 a).
+        self.schema_statuses = False
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._valid_keys: set[str] = set()

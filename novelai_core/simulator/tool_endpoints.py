@@ -19,9 +19,10 @@ from ..contract.constants import (
 from ..contract.cost import augment_cost, upscale_cost
 from ..transport.archive import build_zip
 from .context import ZIP_HEADERS, RequestContext, Response, json_response
-from .refusals import validation_error
+from .go_decoding import AUGMENT_REQUEST, UPSCALE_REQUEST, decode
+from .refusals import SimError, validation_error
 from .render import encode_png
-from .request_checks import decode_b64, get_model, integer, open_image
+from .request_checks import get_model, get_model_or_none, image_bytes, integer, open_image
 
 _PROMPT_TOOLS: Final = ("colorize", "emotion")
 _TOOL_CHUNKS: Final = {"Software": "NovelAI", "Source": "NovelAI Director Tools (simulator)"}
@@ -44,7 +45,8 @@ _SUGGESTIONS: Final = 10
 
 
 def _source(ctx: RequestContext, body: dict[str, Any]) -> tuple[Image.Image, int, int]:
-    image = open_image(decode_b64(body.get("image"), "image"), "image")
+    _, parts = ctx.request()
+    image = open_image(image_bytes(body.get("image"), "image", parts, ctx.multipart), "image")
     width = integer(body, "width", image.width, 1, 1 << 16)
     height = integer(body, "height", image.height, 1, 1 << 16)
     if width * height > MAX_PIXELS:
@@ -54,9 +56,7 @@ def _source(ctx: RequestContext, body: dict[str, Any]) -> tuple[Image.Image, int
 
 
 def _check_prompt(tool: str, body: dict[str, Any]) -> str:
-    prompt = body.get("prompt", "")
-    if not isinstance(prompt, str):
-        raise validation_error("prompt must be a string")
+    prompt: str = body.get("prompt", "")
     if tool == "emotion":
         emotion, sep, _ = prompt.partition(";;")
         if not sep or emotion.strip() not in EMOTIONS:
@@ -102,8 +102,9 @@ def _tool_outputs(tool: str, image: Image.Image, prompt: str, defry: int) -> lis
 
 
 def augment(ctx: RequestContext) -> Response:
-    """POST /ai/augment-image: Director tools; bg-removal answers three images."""
-    body = ctx.json()
+    """POST /ai/augment-image: Director tools; bg-removal answers three images. JSON with
+    base64, or the web app's multipart form (capture C)."""
+    body = decode(ctx.json(), AUGMENT_REQUEST)
     tool = body.get("req_type")
     if tool not in AUGMENT_TOOLS:
         raise validation_error(f"req_type must be one of {', '.join(AUGMENT_TOOLS)}")
@@ -120,15 +121,16 @@ def augment(ctx: RequestContext) -> Response:
             for i, out in enumerate(outputs)
         ]
         ctx.charge(price)
-    return Response(200, build_zip(files), dict(ZIP_HEADERS))
+    return Response(ctx.created_status(), build_zip(files), dict(ZIP_HEADERS))
 
 
 def upscale(ctx: RequestContext) -> Response:
     """POST /ai/upscale (2026 body): a 2× PNG in a ZIP; source at most 1536×2048."""
-    body = ctx.json()
+    body = decode(ctx.json(), UPSCALE_REQUEST)
     if "model" in body:
         get_model(body)
-    image = open_image(decode_b64(body.get("image"), "image"), "image")
+    _, parts = ctx.request()
+    image = open_image(image_bytes(body.get("image"), "image", parts, ctx.multipart), "image")
     w, h = image.size
     short, long = sorted((w, h))
     if short > UPSCALE_MAX_WIDTH or long > UPSCALE_MAX_HEIGHT:
@@ -150,7 +152,9 @@ def suggest_tags(ctx: RequestContext) -> Response:
     """GET /ai/generate-image/suggest-tags?model=&prompt=&lang= → {"tags": [...]}."""
     model = ctx.query.get("model")
     if model:
-        get_model({"model": model})
+        cap = get_model_or_none(model)
+        if cap is None:
+            raise SimError(400, "Model not found")  # R9 l (Q1, Q7)
     words = ctx.query.get("prompt", "").split(",")[-1].strip().lower()
     if not words:
         return json_response(200, {"tags": []})
