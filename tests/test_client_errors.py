@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -29,6 +30,7 @@ from novelai_core.transport.status_errors import (
     ErrorContext,
     error_from_response,
     parse_retry_after,
+    summarize_body,
 )
 from tests.client_helpers import FAST_RETRY, client_for, requests_to, small_request
 
@@ -298,3 +300,16 @@ def test_a_session_passed_in_is_used_and_left_open(simulator: Simulator) -> None
     client.close()
     assert session.adapters  # still usable: closing the client did not close it
     assert len(client_for(simulator, session=session).generate(small_request()).images) == 1
+
+
+@pytest.mark.parametrize("trailer", [b"500 Internal Server Error", b"PK\x03\x04\x14\x00\xff\xfe"])
+def test_an_error_json_followed_by_stray_bytes_still_gives_novelais_message(
+    trailer: bytes,
+) -> None:
+    # R9 b (F §12, Q7): a 400 "doesn't support action infill" carries bytes after its JSON.
+    message_text = "Model nai-diffusion-4-5-full doesn't support action infill"
+    body = json.dumps({"statusCode": 400, "message": message_text}).encode()
+    message, html = summarize_body(
+        CaseInsensitiveDict({"Content-Type": "application/json"}), body + trailer
+    )
+    assert (message, html) == (message_text, False)

@@ -95,7 +95,9 @@ def summarize_body(headers: Mapping[str, str], body: bytes) -> tuple[str | None,
         return (f"an HTML page from {origin}" + (f" ({title!r})" if title else "")), True
     text = body[:4000].decode("utf-8", "replace")
     try:
-        data = json.loads(body)
+        # Only the first JSON value: some NovelAI errors carry stray bytes after it (a ZIP, or
+        # "500 Internal Server Error" text, after a 400 "doesn't support action infill").
+        data, _ = json.JSONDecoder().raw_decode(body.decode("utf-8", "replace").lstrip())
     except (ValueError, UnicodeDecodeError):
         return _one_line(text) or None, False
     if isinstance(data, dict):
