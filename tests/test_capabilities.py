@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from novelai_core.contract import constants
-from novelai_core.contract.presets import TAG_HINTS
 from novelai_core.contract.capabilities import (
     GENERATION_MODEL_IDS,
     MODELS,
@@ -13,6 +12,7 @@ from novelai_core.contract.capabilities import (
     get_capability,
     inpainting_capability,
 )
+from novelai_core.contract.presets import TAG_HINTS
 
 CONTRACT_IDS = {
     "nai-diffusion-3",

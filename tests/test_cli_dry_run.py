@@ -177,3 +177,63 @@ def test_importing_novelai_core_imports_neither_torch_nor_comfy() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_transparent_background_and_the_web_preset_names_reach_the_body(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--model", "nai-diffusion-5-full", "--prompt", "cat", "--seed", "1"]
+    body = _dry(capsys, *argv, "--transparent-background", "--uc-preset", "humanFocus")["request"]
+    params = body["parameters"]
+    assert body["input"].startswith("cat, transparent background, ")
+    assert params["tag_hint_transparent_background"] is True
+    assert (params["ucPresetId"], params["tag_hint_uc_preset"]) == ("humanFocus", 4)
+    old_name = _dry(capsys, *argv, "--uc-preset", "human")["request"]["parameters"]
+    assert old_name["ucPresetId"] == "humanFocus"
+
+
+def test_a_vibe_file_with_strength_and_information_reaches_the_body(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from novelai_core.vibes.export import build_vibe_file
+
+    model = "nai-diffusion-4-5-full"
+    document = build_vibe_file(
+        solid((64, 64), (1, 2, 3)),
+        [(model, 0.5, b"encoding-at-half")],
+        name="mine",
+        model=model,
+        information_extracted=0.5,
+    )
+    path = tmp_path / "mine.naiv4vibe"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    params = _dry(capsys, "--prompt", "x", "--seed", "1", "--vibe", f"{path}:0.3:0.5")["request"][
+        "parameters"
+    ]
+    assert params["reference_strength_multiple"] == [0.3]
+    assert base64.b64decode(params["reference_image_multiple"][0]) == b"encoding-at-half"
+
+
+def test_an_image_vibe_on_v3_and_a_character_reference_with_type_and_fidelity(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    image = tmp_path / "ref.png"
+    solid((600, 400), (200, 10, 10)).save(image)
+    v3 = _dry(
+        capsys, "--model", "nai-diffusion-3", "--prompt", "x", "--seed", "1",
+        "--vibe", f"{image}:0.4:0.8",
+    )["request"]["parameters"]  # fmt: skip
+    assert v3["reference_strength_multiple"] == [0.4]
+    assert v3["reference_information_extracted_multiple"] == [0.8]
+    ref = _dry(
+        capsys, "--prompt", "x", "--seed", "1", "--reference", str(image),
+        "--reference-type", "style", "--reference-fidelity", "0.25",
+    )["request"]["parameters"]  # fmt: skip
+    assert ref["director_reference_descriptions"][0]["caption"]["base_caption"] == "style"
+    assert ref["director_reference_secondary_strength_values"] == [0.75]
+
+
+def test_reference_options_need_a_reference_first() -> None:
+    done = _run("generate", "--prompt", "x", "--reference-fidelity", "0.5", "--dry-run")
+    assert done.returncode == 2
+    assert "must follow a --reference" in done.stderr

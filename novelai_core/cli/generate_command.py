@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..contract.capabilities import DEFAULT_MODEL
+from ..contract.constants import REFERENCE_MODES
 from ..contract.validation import effective_capability, resolved_steps
 from ..converter.generation import (
     build_generate_request,
@@ -23,14 +24,17 @@ from ..converter.generation import (
 from ..errors import InputError, SpendLimitError
 from ..models.user import (
     Character,
+    CharacterReference,
     GenerationRequest,
     GenerationSettings,
     Img2ImgSource,
     InpaintSource,
     Position,
     Prompt,
+    Vibe,
 )
 from ..results import Preview, StepCounter
+from ..vibes.file_format import load_vibe_file, to_vibe
 from .exits import EXIT_OK
 
 if TYPE_CHECKING:
@@ -75,6 +79,67 @@ class _CharacterAction(argparse.Action):
         namespace.characters = characters
 
 
+class _ReferenceAction(argparse.Action):
+    """``--reference IMAGE`` starts a reference; ``--reference-*`` options amend the last."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        refs: list[dict[str, Any]] = list(getattr(namespace, "references", None) or [])
+        if self.dest == "references":
+            refs.append({"image": Path(values)})
+        elif not refs:
+            parser.error(f"{option_string} must follow a --reference")
+        else:
+            key = {"reference_type": "mode"}.get(self.dest, self.dest.removeprefix("reference_"))
+            refs[-1][key] = values
+        namespace.references = refs
+
+
+def _split_numbers(spec: str, count: int) -> tuple[str, list[float]]:
+    """``FILE:1:2`` → (FILE, [1.0, 2.0]): up to ``count`` trailing numbers; a colon that is not
+    followed by a number stays in the file name (``C:\\vibes\\a.png``)."""
+    path, numbers = spec, list[float]()
+    while len(numbers) < count and ":" in path:
+        head, _, tail = path.rpartition(":")
+        try:
+            value = float(tail)
+        except ValueError:
+            break
+        numbers.insert(0, value)
+        path = head
+    return path, numbers
+
+
+def parse_vibe(spec: str, model: str) -> Vibe:
+    """A vibe from ``FILE[:strength[:information_extracted]]`` (image or .naiv4vibe file)."""
+    path, numbers = _split_numbers(spec, 2)
+    strength = numbers[0] if numbers else None
+    info = numbers[1] if len(numbers) > 1 else None
+    if path.lower().endswith((".naiv4vibe", ".naiv4vibebundle")):
+        files = load_vibe_file(path)
+        if len(files) != 1:
+            raise InputError(f"--vibe {path}: the bundle holds {len(files)} vibes; pass one file")
+        return to_vibe(files[0], model=model, information_extracted=info, strength=strength)
+    extra: dict[str, float] = {}
+    if strength is not None:
+        extra["strength"] = strength
+    if info is not None:
+        extra["information_extracted"] = info
+    return Vibe(image=Path(path).read_bytes(), **extra)
+
+
+def _references(args: argparse.Namespace) -> tuple[CharacterReference, ...]:
+    refs = getattr(args, "references", None) or []
+    return tuple(
+        CharacterReference(image=ref.pop("image").read_bytes(), **ref) for ref in map(dict, refs)
+    )
+
+
 def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``generate``: prompt, settings, characters, img2img/inpaint sources."""
     parser.add_argument(
@@ -97,7 +162,16 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     chars.add_argument("--character-uc", action=_CharacterAction, metavar="TEXT")
     parser.add_argument("--no-quality", action="store_true", help="leave out the quality tags")
     parser.add_argument("--quality-preset", help="quality preset name (V5: standard, light)")
-    parser.add_argument("--uc-preset", default="heavy", help="heavy, light, human, furry, none")
+    parser.add_argument(
+        "--uc-preset",
+        default="heavy",
+        help="heavy, light, humanFocus, furryFocus, none (old names human, furry accepted)",
+    )
+    parser.add_argument(
+        "--transparent-background",
+        action="store_true",
+        help="V5: transparent background (the prompt tag the web app adds, plus its flags)",
+    )
     parser.add_argument("--variety", action="store_true", help="Variety+")
     parser.add_argument("--smea", action="store_true", help="SMEA (V3)")
     parser.add_argument("--smea-dyn", action="store_true", help="SMEA DYN (V3, with --smea)")
@@ -108,6 +182,41 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--mask", type=Path, help="inpaint mask (white = repaint)")
     source.add_argument("--strength", type=float, help="img2img/inpaint strength (default 0.7)")
     source.add_argument("--noise", type=float, help="img2img/inpaint noise (default 0)")
+    refs = parser.add_argument_group("vibes and character reference")
+    refs.add_argument(
+        "--vibe",
+        dest="vibes",
+        action="append",
+        default=[],
+        metavar="FILE[:STRENGTH[:INFO]]",
+        help="vibe transfer: an image or a .naiv4vibe(bundle); strength (default 0.6, or the "
+        "file's) and information extracted (default 1, or the file's). V4+ images are encoded "
+        "when sending (2 Anlas each, stored)",
+    )
+    refs.add_argument(
+        "--reference",
+        dest="references",
+        action=_ReferenceAction,
+        metavar="IMAGE",
+        help="character reference (V4.5): the image; amend with the options below",
+    )
+    refs.add_argument(
+        "--reference-type",
+        dest="reference_type",
+        action=_ReferenceAction,
+        choices=REFERENCE_MODES,
+        help="what the last --reference carries (default character&style)",
+    )
+    refs.add_argument(
+        "--reference-strength", dest="reference_strength", action=_ReferenceAction, type=float
+    )
+    refs.add_argument(
+        "--reference-fidelity",
+        dest="reference_fidelity",
+        action=_ReferenceAction,
+        type=float,
+        help="fidelity 0-1 of the last --reference (default 1)",
+    )
     parser.add_argument("--tier", type=int, choices=(0, 1, 2, 3), help="estimate for this tier")
     parser.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
 
@@ -154,6 +263,7 @@ def build_request_from_args(args: argparse.Namespace) -> GenerationRequest:
         smea_dyn=args.smea_dyn,
         decrisper=args.decrisper,
         variety=args.variety,
+        transparent_background=args.transparent_background or None,
         image_format=args.image_format,
     )
     characters = tuple(Character(**c) for c in (getattr(args, "characters", None) or []))
@@ -163,6 +273,8 @@ def build_request_from_args(args: argparse.Namespace) -> GenerationRequest:
         settings=settings,
         characters=characters,
         source=_source(args),
+        vibes=tuple(parse_vibe(spec, args.model) for spec in args.vibes),
+        character_references=_references(args),
     )
 
 
