@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 from ..contract.capabilities import DEFAULT_MODEL
 from ..contract.constants import REFERENCE_MODES
@@ -57,47 +57,51 @@ def parse_position(text: str) -> Position:
     return value.upper()
 
 
-class _CharacterAction(argparse.Action):
+class _AmendLastAction(argparse.Action):
+    """The start option appends an item to the list ``items``; the other options (``keys``:
+    their dest → the item's key) amend the last item."""
+
+    items: ClassVar[str] = ""
+    starter: ClassVar[str] = ""  # the option that starts an item, for the error message
+    keys: ClassVar[dict[str, str]] = {}
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        items: list[dict[str, Any]] = list(getattr(namespace, self.items, None) or [])
+        if self.dest == self.items:
+            items.append({self.keys[self.dest]: values})
+        elif not items:
+            parser.error(f"{option_string} must follow a {self.starter}")
+        else:
+            items[-1][self.keys[self.dest]] = values
+        setattr(namespace, self.items, items)
+
+
+class _CharacterAction(_AmendLastAction):
     """``--character TEXT`` starts a character; ``--at`` / ``--character-uc`` amend the last."""
 
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        characters: list[dict[str, Any]] = list(getattr(namespace, "characters", None) or [])
-        if self.dest == "characters":
-            characters.append({"prompt": values})
-        elif not characters:
-            parser.error(f"{option_string} must follow a --character")
-        elif self.dest == "at":
-            characters[-1]["position"] = parse_position(values)
-        else:
-            characters[-1]["uc"] = values
-        namespace.characters = characters
+    items, starter = "characters", "--character"
+    keys: ClassVar[dict[str, str]] = {
+        "characters": "prompt",
+        "at": "position",
+        "character_uc": "uc",
+    }
 
 
-class _ReferenceAction(argparse.Action):
+class _ReferenceAction(_AmendLastAction):
     """``--reference IMAGE`` starts a reference; ``--reference-*`` options amend the last."""
 
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        refs: list[dict[str, Any]] = list(getattr(namespace, "references", None) or [])
-        if self.dest == "references":
-            refs.append({"image": Path(values)})
-        elif not refs:
-            parser.error(f"{option_string} must follow a --reference")
-        else:
-            key = {"reference_type": "mode"}.get(self.dest, self.dest.removeprefix("reference_"))
-            refs[-1][key] = values
-        namespace.references = refs
+    items, starter = "references", "--reference"
+    keys: ClassVar[dict[str, str]] = {
+        "references": "image",
+        "reference_type": "mode",
+        **{f"reference_{key}": key for key in ("strength", "fidelity")},
+    }
 
 
 def _split_numbers(spec: str, count: int) -> tuple[str, list[float]]:
@@ -158,7 +162,13 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=int, default=1, help="images per request")
     chars = parser.add_argument_group("characters (V4+; repeat --character, then its options)")
     chars.add_argument("--character", dest="characters", action=_CharacterAction, metavar="TEXT")
-    chars.add_argument("--at", action=_CharacterAction, metavar="POS", help="A1..E5, x,y or ai")
+    chars.add_argument(
+        "--at",
+        action=_CharacterAction,
+        type=parse_position,
+        metavar="POS",
+        help="A1..E5, x,y or ai",
+    )
     chars.add_argument("--character-uc", action=_CharacterAction, metavar="TEXT")
     parser.add_argument("--no-quality", action="store_true", help="leave out the quality tags")
     parser.add_argument("--quality-preset", help="quality preset name (V5: standard, light)")
@@ -197,6 +207,7 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
         "--reference",
         dest="references",
         action=_ReferenceAction,
+        type=Path,
         metavar="IMAGE",
         help="character reference (V4.5): the image; amend with the options below",
     )
