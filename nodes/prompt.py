@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..novelai_core.contract.capabilities import MODELS
+from ..novelai_core.contract.presets import UC_PRESET_ALIASES
 from .runtime import schema as t
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ class NovelAIPrompt:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
-        uc_presets = _preset_names("uc_preset_names")
+        # The web app's ids, then the names saved workflows may still hold (mapped to the ids).
+        uc_presets = (*_preset_names("uc_preset_names"), *UC_PRESET_ALIASES)
         quality_presets = _preset_names("quality_preset_names")
         return {
             "required": {

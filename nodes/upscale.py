@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from ..novelai_core.transport.http_transport import WaitCallback
 
 CATEGORY_UPSCALE: Final = "NovelAI/upscale"
-MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5}
+MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5, "2x": 2.0}
+# V5's Enhance "Max": the request keeps the source's size and NovelAI enlarges it (R10).
+MAX_MAGNITUDE: Final = "max (V5)"
 
 
 class NovelAIUpscale:
@@ -87,10 +89,12 @@ class NovelAIEnhance:
     """The web app's Enhance: img2img on a ×1 or ×1.5 copy at one of five levels."""
 
     DESCRIPTION = (
-        "The web app's Enhance: the image is resized here (×1 or ×1.5, sides rounded to 64) "
-        "and redrawn with img2img at level 1-5 (strength/noise 0.2/0, 0.4/0, 0.5/0, 0.6/0, "
-        "0.7/0.1) with a new seed. Costs like an img2img generation: above 1 MP (e.g. ×1.5 of "
-        "832×1216) Opus is no longer free. Connect the prompt the image was made with."
+        "The web app's Enhance: the image is resized here (×1, ×1.5 or ×2, sides rounded to 64; "
+        "V5 also Max, enlarged by NovelAI) and redrawn with img2img at level 1-5 (strength/noise "
+        "0.2/0, 0.4/0, 0.5/0, 0.6/0, 0.7/0.1) with a new seed; V4.5/V5 add the web app's "
+        "'-2::upscaled, blurry::' to the prompt. Costs like an img2img generation: above 1 MP "
+        "(e.g. ×1.5 of 832×1216) Opus is no longer free. Connect the prompt the image was made "
+        "with."
     )
     CATEGORY = CATEGORY_UPSCALE
     FUNCTION = "enhance"
@@ -106,7 +110,10 @@ class NovelAIEnhance:
                 "prompt": t.socket(t.PROMPT, "The prompt, from a NovelAI Prompt node."),
                 "model": widgets.model("NovelAI model."),
                 "magnitude": t.combo(
-                    tuple(MAGNITUDES), "1.5x", "Size of the redrawn copy: ×1 or ×1.5."
+                    (*MAGNITUDES, MAX_MAGNITUDE),
+                    "1.5x",
+                    "Size of the redrawn copy: ×1, ×1.5, ×2 (within 3 MP), or V5's Max (NovelAI "
+                    "enlarges the image itself, for sources under 2.5 MP).",
                 ),
                 "level": t.integer(
                     "Enhance level 1-5: how much may be redrawn.",
@@ -152,13 +159,14 @@ class NovelAIEnhance:
         from .runtime.tool_run import first_image
         from .source import fit_cover
 
-        if magnitude not in MAGNITUDES or level not in ENHANCE_LEVELS:
+        maximum = magnitude == MAX_MAGNITUDE
+        if (magnitude not in MAGNITUDES and not maximum) or level not in ENHANCE_LEVELS:
             from ..novelai_core.errors import InputError
 
             raise InputError(f"enhance: magnitude {magnitude!r} / level {level} is not offered")
         source = first_image(image)
         source_w, source_h = source.size
-        width, height = enhance_size(source_w, source_h, MAGNITUDES[magnitude])
+        width, height = enhance_size(source_w, source_h, MAGNITUDES.get(magnitude, 1.0))
         strength, noise = ENHANCE_LEVELS[level]
         settings = build_model(
             GenerationSettings,
@@ -175,7 +183,11 @@ class NovelAIEnhance:
             settings,
             characters=characters,
             source=Img2ImgSource(
-                image=fit_cover(source, width, height), strength=strength, noise=noise
+                image=fit_cover(source, width, height),
+                strength=strength,
+                noise=noise,
+                enhance=True,
+                upscaled_enhance=maximum,
             ),
         )
         return run_generation(request, guard=spend_guard, stream=stream, node_id=node_id(unique_id))

@@ -187,3 +187,18 @@ def test_integer_fields_go_out_as_integer_literals() -> None:
             assert type(value) is int, path
     text = json.dumps(body)
     assert '"width": 1280,' in text and '"tag_hint_qt": 1,' in text  # standard = 1
+
+
+def test_enhance_max_is_estimated_at_the_size_novelai_enlarges_to() -> None:
+    # R10: 832×1216 → 1467×2144 live, 38 Anlas at level 3; the estimate must not be lower.
+    from novelai_core.converter.generation import estimate_cost
+
+    request = GenerationRequest(
+        model=V5,
+        prompt=Prompt(text="cat"),
+        settings=GenerationSettings(seed=1),
+        source=Img2ImgSource(
+            image=solid((832, 1216), (1, 1, 1)), strength=0.5, enhance=True, upscaled_enhance=True
+        ),
+    )
+    assert estimate_cost(request).total >= 38

@@ -28,6 +28,14 @@ def _image(width: int = 48, height: int = 32, colour: float = 0.25) -> torch.Ten
     return torch.full((1, height, width, 3), colour, dtype=torch.float32)
 
 
+def test_a_saved_workflows_old_uc_preset_name_still_loads_as_the_web_id() -> None:
+    spec = NODES["NovelAI_Prompt"].INPUT_TYPES()["required"]["uc_preset"][0]
+    assert {"humanFocus", "furryFocus", "human", "furry"} <= set(spec)
+    widgets = {"prompt": "x", "negative": "", "quality_tags": True, "quality_preset": "standard"}
+    (prompt,) = _run("NovelAI_Prompt", uc_preset="human", **widgets)
+    assert prompt.uc_preset == "humanFocus"
+
+
 def test_the_prompt_node_builds_a_frozen_prompt_with_every_widget() -> None:
     (prompt,) = _run(
         "NovelAI_Prompt",

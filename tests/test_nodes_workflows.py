@@ -178,3 +178,13 @@ def test_a_fixed_seed_requeue_hits_the_cache_and_sends_nothing(sim: Any) -> None
     assert generate["id"] in changed.executed
     assert sim.stats()["requests"][PATH_GENERATE_STREAM] == sent + 1
     assert sim.requests_seen(PATH_GENERATE_STREAM)[-1]["parameters"]["seed"] == seed + 1
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_example_generations_on_v5_use_the_web_apps_guidance_of_7(name: str) -> None:
+    # R3: every V5 web capture sends scale 7 (shared/novelai-api-2026.md).
+    for node in load_workflow(name)["nodes"]:
+        if node["type"] in MAPPINGS and "scale" in widget_names(MAPPINGS[node["type"]]):
+            widgets = _widgets(node)
+            if str(widgets.get("model", "")).startswith("nai-diffusion-5"):
+                assert widgets["scale"] == 7.0, (name, node["id"])

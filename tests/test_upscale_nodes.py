@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from novelai_core.contract.constants import ENHANCE_LEVELS, PATH_GENERATE_STREAM, PATH_UPSCALE
+from novelai_core.contract.constants import (
+    ENHANCE_LEVELS,
+    PATH_GENERATE,
+    PATH_GENERATE_STREAM,
+    PATH_UPSCALE,
+)
 from novelai_core.contract.cost import upscale_cost
 from novelai_core.contract.tool_sizes import enhance_size
 from novelai_core.errors import InputError
@@ -80,7 +85,8 @@ def test_enhance_is_img2img_on_the_enlarged_copy_at_the_levels_strength_and_nois
     images, _mask, seed, metadata = _enhance(level=level, stream=True)
     (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
     params = body["parameters"]
-    assert body["action"] == "img2img" and body["input"] == "1girl, smile"
+    # R10: on V4.5/V5 Enhance adds the web app's prompt addition.
+    assert body["action"] == "img2img" and body["input"] == "1girl, smile, -2::upscaled, blurry::,"
     assert (params["width"], params["height"]) == (192, 320)  # 128×192 × 1.5, rounded to 64
     assert (params["strength"], params["noise"]) == ENHANCE_LEVELS[level]
     assert params["seed"] == seed == 77
@@ -93,3 +99,11 @@ def test_enhance_above_the_opus_free_size_is_refused_under_free_only(sim: Any) -
     with pytest.raises(errors.SpendLimitError):
         _enhance(image=gradient(832, 1216), magnitude="1.5x", steps=6)
     assert sim.requests_seen(PATH_GENERATE_STREAM) == []
+
+
+def test_enhance_max_on_v5_keeps_the_source_size_and_asks_novelai_to_enlarge(sim: Any) -> None:
+    _enhance(model="nai-diffusion-5-full", magnitude=upscale.MAX_MAGNITUDE, spend_guard=NO_GUARD)
+    (body,) = sim.requests_seen(PATH_GENERATE)
+    params = body["parameters"]
+    assert (params["width"], params["height"], params["upscaled_enhance"]) == (128, 192, True)
+    assert body["input"] == "1girl, smile"  # no prompt addition for Max (R10)

@@ -57,6 +57,13 @@ def enhance_size(width: int, height: int, magnitude: float) -> tuple[int, int]:
     return w, h
 
 
+def enhance_max_size(width: int, height: int) -> tuple[int, int]:
+    """The size NovelAI enlarges an Enhance-Max request to (R10: ×min(2, √(3 MiP / px)),
+    832×1216 → 1467×2144 live); the price follows this size, not the request's."""
+    scale = min(2.0, math.sqrt(MAX_PIXELS / (width * height)))
+    return math.floor(width * scale), math.floor(height * scale)
+
+
 def check_upscale_source(width: int, height: int) -> None:
     """Raise InputError unless the 2026 upscaler takes the source (1536×2048 either way round)."""
     short, long = sorted((width, height))

@@ -25,6 +25,7 @@ from ..contract.constants import (
 )
 from ..contract.cost import MAX_PER_IMAGE, CostEstimate, generation_cost
 from ..contract.presets import TAG_HINTS
+from ..contract.tool_sizes import enhance_max_size
 from ..contract.validation import (
     active_characters,
     check_request,
@@ -127,10 +128,13 @@ def _cost(
     v5_allowance_left: bool | None = None,
 ) -> CostEstimate:
     s = request.settings
+    width, height = s.width, s.height
+    if isinstance(request.source, Img2ImgSource) and request.source.upscaled_enhance:
+        width, height = enhance_max_size(width, height)  # billed at the enlarged size (R10)
     return generation_cost(
         cap,
-        width=s.width,
-        height=s.height,
+        width=width,
+        height=height,
         steps=resolved_steps(request, cap),
         n_samples=s.n_samples,
         smea=s.smea and cap.smea,
