@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import requests
-from golden_cases import box_mask, solid
 from PIL import Image
 
 from novelai_core.converter.generation import build_generate_request
@@ -28,6 +27,7 @@ from novelai_core.models.user import (
 )
 from novelai_core.simulator import Simulator, run_simulator
 from novelai_core.simulator.go_decoding import PARAMETERS
+from tests.golden_cases import box_mask, solid
 
 CAPTURES = Path(__file__).parent / "captures"
 TOKEN = "pst-capture-goldens"

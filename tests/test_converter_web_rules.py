@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from golden_cases import solid
 
 from novelai_core.converter.auto_text import quoted_strings, reading_order, with_auto_text
 from novelai_core.converter.generation import build_generate_request
@@ -19,6 +18,7 @@ from novelai_core.models.user import (
     Img2ImgSource,
     Prompt,
 )
+from tests.golden_cases import solid
 
 V5 = "nai-diffusion-5-full"
 V45 = "nai-diffusion-4-5-full"

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import requests
 from PIL import Image
-from simulator_support import V3, V5, V45, b64, body, png, session, unzip
 
 from novelai_core.simulator import Simulator
+from tests.simulator_support import V3, V5, V45, b64, body, png, session, unzip
 
 GEN = "/ai/generate-image"
 V5_INPAINT = "nai-diffusion-5-full-inpainting"
