@@ -176,3 +176,14 @@ def test_augment_and_upscale_return_images(simulator: Simulator) -> None:
 def test_suggest_tags_returns_typed_suggestions(simulator: Simulator) -> None:
     tags = client_for(simulator).suggest_tags("cat e", model="nai-diffusion-4-5-full")
     assert tags and all(t.tag and t.confidence >= 0 for t in tags)
+
+
+def test_the_client_takes_the_schemas_201_answers_as_success(simulator: Simulator) -> None:
+    # R14 a: the schema documents 201 for encode-vibe and augment-image (live NovelAI answers
+    # 200); one old client broke on a 201, so any 2xx must do.
+    simulator.use_schema_statuses()
+    client = client_for(simulator)
+    assert client.encode_vibe(
+        _png((64, 64)), model="nai-diffusion-4-5-full", information_extracted=1
+    )
+    assert len(client.augment("lineart", _png((64, 64))).images) == 1

@@ -160,6 +160,14 @@ def test_enhance_adds_its_prompt_on_v45_and_v5_but_not_v4_or_max() -> None:
         _enhance(V45, upscaled_enhance=True)
 
 
+def test_v5_full_medium_forces_the_heavy_uc_preset() -> None:
+    params = _body("nai-diffusion-5-full-medium", prompt=Prompt(text="x", uc_preset="light"))
+    assert (params["parameters"]["ucPresetId"], params["parameters"]["tag_hint_uc_preset"]) == (
+        "heavy",
+        2,
+    )
+
+
 def test_v5_full_medium_locks_steps_and_character_uc() -> None:
     with pytest.raises(InputError, match="steps"):
         _body("nai-diffusion-5-full-medium", settings={"steps": 23})

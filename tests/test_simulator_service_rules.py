@@ -185,6 +185,22 @@ def test_accept_json_returns_the_schemas_image_list(simulator: Simulator) -> Non
     assert decoded.size == (256, 384)
 
 
+def test_upscale_also_answers_json_when_asked(simulator: Simulator) -> None:
+    r = session(simulator).post(
+        simulator.url + "/ai/upscale",
+        json={
+            "image": b64(png(64, 96)),
+            "model": "nai-diffusion-5-curated",
+            "declared_blur_sigma": 0,
+        },
+        headers={"Accept": "application/json"},
+        timeout=10,
+    )
+    assert r.status_code == 200
+    (image,) = r.json()["images"]
+    assert Image.open(io.BytesIO(base64.b64decode(image["image"]))).size == (128, 192)
+
+
 def test_schema_statuses_answer_201_where_the_schema_documents_it(simulator: Simulator) -> None:
     simulator.use_schema_statuses()
     r = post(simulator, body(V45), headers={"Accept": "application/json"})

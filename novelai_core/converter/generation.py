@@ -212,8 +212,12 @@ def _final_prompt(request: GenerationRequest, cap: ModelCapability) -> str:
 
 
 def effective_uc_preset(cap: ModelCapability, name: str) -> str:
-    """The preset sent: the user's, or "none" when this model lacks that level (R1, Q4)."""
-    return name if name in cap.uc_preset_names else _UC_NONE
+    """The preset sent: the user's; the model's only one where it is locked (V5 full-medium:
+    heavy, R11); else "none" when this model lacks that level (R1, Q4)."""
+    names = cap.uc_preset_names
+    if name in names:
+        return name
+    return names[0] if len(names) == 1 else _UC_NONE
 
 
 def _base_parameters(request: GenerationRequest, cap: ModelCapability) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from typing import Any, Final
@@ -145,6 +146,9 @@ def upscale(ctx: RequestContext) -> Response:
         buf = io.BytesIO()
         big.save(buf, "PNG", compress_level=1)
         ctx.charge(price)
+    if ctx.wants_json:  # R13: the schema's JSON reply (its seed field has nothing to say here)
+        image_json = {"image": base64.b64encode(buf.getvalue()).decode(), "index": 0, "seed": 0}
+        return json_response(200, {"images": [image_json]})
     return Response(200, build_zip([("image_0.png", buf.getvalue())]), dict(ZIP_HEADERS))
 
 
