@@ -198,9 +198,8 @@ def _v4_objects(cap: ModelCapability, params: Mapping[str, Any]) -> tuple[Any, A
         if not isinstance(chars, list):
             raise internal_error(f"{name}.caption.char_captions must be a list")
     assert isinstance(v4p, dict)  # checked above
-    count = max(
-        len(params.get("characterPrompts") or []), len(v4p["caption"].get("char_captions", []))
-    )
+    # characterPrompts is undeclared (web metadata, R14 d): the server reads the captions.
+    count = len(v4p["caption"].get("char_captions", []))
     if count > cap.max_characters:
         raise internal_error(f"{count} characters; {cap.id} takes at most {cap.max_characters}")
     return v4p, v4n
