@@ -67,9 +67,12 @@ class NovelAICharacterReference:
         fidelity: float,
         character_references: tuple[CharacterReference, ...] | None = None,
     ) -> tuple[tuple[CharacterReference, ...]]:
+        from ..novelai_core.converter.generation import reference_png
         from ..novelai_core.models.user import CharacterReference
 
+        # Letterboxed and PNG-encoded once here (ComfyUI caches this node), not on every run.
+        picture = reference_png(tensor_to_pil(image), field="image")
         reference = CharacterReference(
-            image=tensor_to_pil(image), mode=mode, strength=strength, fidelity=fidelity
+            image=picture, mode=mode, strength=strength, fidelity=fidelity
         )
         return ((*(character_references or ()), reference),)

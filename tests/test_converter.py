@@ -62,6 +62,7 @@ from novelai_core.converter.generation import (
     build_generate_request,
     build_upscale_request,
     estimate_cost,
+    reference_png,
     resolve_seed,
 )
 from novelai_core.errors import InputError
@@ -110,6 +111,16 @@ def _req(model: str = "nai-diffusion-4-5-full", text: str = "1girl", **settings:
 def test_the_same_request_always_builds_the_same_body() -> None:
     request = CASES["v4_5_character_reference"]()
     assert build_generate_request(request) == build_generate_request(request)
+
+
+def test_a_reference_picture_prepared_once_builds_the_body_its_original_builds() -> None:
+    request = CASES["v4_5_character_reference"]()
+    original = request.character_references[0]
+    prepared = original.model_copy(update={"image": reference_png(original.image)})
+    again = request.model_copy(update={"character_references": (prepared,)})
+    assert build_generate_request(again).body == build_generate_request(request).body
+    sent = build_generate_request(again).body["parameters"]["director_reference_images"][0]
+    assert base64.b64decode(sent) == prepared.image  # sent as it is, not encoded again
 
 
 def test_a_request_without_a_seed_is_refused_until_the_seed_is_resolved() -> None:

@@ -110,3 +110,16 @@ def test_the_mask_is_scaled_to_the_canvas_before_quantising() -> None:
     assert out.size == (64, 32)
     assert out.getpixel((0, 0)) == 255
     assert out.getpixel((40, 0)) == 0
+
+
+def test_a_header_gives_the_size_without_decoding_and_a_whole_decode_refuses_broken_data() -> None:
+    from novelai_core.converter.images import header_size, image_size
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (10, 200, 30)).save(buffer, format="PNG")
+    cut = buffer.getvalue()[: len(buffer.getvalue()) // 2]  # the header survives, the pixels do not
+    assert header_size(cut) == (640, 480)
+    with pytest.raises(InputError, match="not a PNG, JPEG or WebP"):
+        image_size(cut)
+    with pytest.raises(InputError, match="not a PNG"):
+        header_size(b"not an image")

@@ -98,11 +98,11 @@ def test_after_a_restart_the_spend_guard_counts_no_encode_and_none_is_made(comfy
     assert _encodes(comfy.sim) == 1
 
 
-def test_a_vibe_picture_is_png_encoded_once_by_the_vibe_node_and_never_by_generate(
-    comfy: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def png_encodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """PNG encodes made on the test's (the node's) thread; the simulator draws on its own."""
     node_thread = threading.get_ident()
-    encodes: list[str] = []  # PNG encodes on the node's thread (the simulator draws on its own)
+    encodes: list[str] = []
     save = Image.Image.save
 
     def counting_save(image: Image.Image, fp: Any, format: Any = None, **params: Any) -> None:
@@ -111,11 +111,17 @@ def test_a_vibe_picture_is_png_encoded_once_by_the_vibe_node_and_never_by_genera
         save(image, fp, format, **params)
 
     monkeypatch.setattr(Image.Image, "save", counting_save)
+    return encodes
+
+
+def test_a_vibe_picture_is_png_encoded_once_by_the_vibe_node_and_never_by_generate(
+    comfy: Any, png_encodes: list[str]
+) -> None:
     chain = _vibe(_tensor())
-    assert encodes == ["png"]
+    assert png_encodes == ["png"]
     run_generate_node(vibes=chain, spend_guard="up to 10 Anlas", seed=1)  # encodes the vibe (paid)
     run_generate_node(vibes=chain, spend_guard="free only", seed=2)  # the stored encoding
-    assert encodes == ["png"] and _encodes(comfy.sim) == 1
+    assert png_encodes == ["png"] and _encodes(comfy.sim) == 1
 
 
 def test_the_store_node_lists_and_clears(comfy: Any) -> None:
@@ -208,6 +214,17 @@ def _reference(image: Any, chain: tuple[Any, ...] | None = None, **kw: Any) -> t
         image=image, character_references=chain, **args
     )
     return refs
+
+
+def test_a_reference_picture_is_letterboxed_and_encoded_once_by_its_node_never_by_generate(
+    comfy: Any, png_encodes: list[str]
+) -> None:
+    refs = _reference(_tensor(size=(96, 128)))
+    assert png_encodes == ["png"]
+    for seed in (1, 2):
+        run_generate_node(character_references=refs, spend_guard="up to 50 Anlas", seed=seed)
+    assert png_encodes == ["png"]
+    assert comfy.sim.spent() > 0  # both runs were sent, with the node's picture
 
 
 def _decoded_size(value: str) -> tuple[int, int]:

@@ -6,7 +6,7 @@ Every failure is an ``InputError`` naming the field and the limit, raised before
 
 from __future__ import annotations
 
-from ..converter.images import image_size
+from ..converter.images import header_size, image_size
 from ..errors import InputError
 from ..models.user import Character, GenerationRequest, Img2ImgSource, InpaintSource
 from .capabilities import ModelCapability, UnknownModelError, get_capability, inpainting_capability
@@ -262,4 +262,6 @@ def _check_character_references(request: GenerationRequest, cap: ModelCapability
             f"{MAX_CHARACTER_REFERENCES} are allowed"
         )
     for index, ref in enumerate(refs):
-        image_size(ref.image, field=f"character_references[{index}].image")
+        # The header is enough: references never go with vibes, whose encoding is the only
+        # thing paid before the converter decodes the picture (and refuses broken data).
+        header_size(ref.image, field=f"character_references[{index}].image")

@@ -48,7 +48,16 @@ from ..models.wire import (
     dump_wire,
 )
 from .auto_text import with_auto_text
-from .images import b64, closest_canvas, letterbox, png_bytes, quantize_mask, resize_exact, to_pil
+from .images import (
+    ImageInput,
+    b64,
+    closest_canvas,
+    letterbox,
+    png_bytes,
+    quantize_mask,
+    resize_exact,
+    to_pil,
+)
 from .prompting import TRANSPARENT_TAG, negative_text, with_enhance_addition, with_tags
 from .tool_bodies import build_augment_request, build_encode_vibe_request, build_upscale_request
 
@@ -407,15 +416,30 @@ _REFERENCE_CANVASES = (
 )
 
 
+def reference_png(image: ImageInput, *, field: str = "image") -> bytes:
+    """The picture of a character reference as sent: letterboxed (RGB, black) onto the reference
+    canvas nearest its aspect ratio, PNG. A PNG already on such a canvas is sent as it is, so a
+    caller that prepares it once (the Character Reference node) saves an encode per request."""
+    source = to_pil(image, field=field)
+    if (
+        isinstance(image, bytes | bytearray)
+        and source.format == "PNG"
+        and source.mode == "RGB"
+        and source.size in _REFERENCE_CANVASES
+    ):
+        return bytes(image)
+    canvas = closest_canvas(source.size, _REFERENCE_CANVASES)
+    return png_bytes(letterbox(source, canvas, mode="RGB", fill=(0, 0, 0)))
+
+
 def _reference_fields(request: GenerationRequest) -> dict[str, Any]:
     refs = request.character_references
     if not refs:
         return {}
-    images = []
-    for index, ref in enumerate(refs):
-        source = to_pil(ref.image, field=f"character_references[{index}].image")
-        canvas = closest_canvas(source.size, _REFERENCE_CANVASES)
-        images.append(b64(png_bytes(letterbox(source, canvas, mode="RGB", fill=(0, 0, 0)))))
+    images = [
+        b64(reference_png(ref.image, field=f"character_references[{index}].image"))
+        for index, ref in enumerate(refs)
+    ]
     return {
         "director_reference_images": images,
         "director_reference_descriptions": [

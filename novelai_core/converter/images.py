@@ -31,8 +31,22 @@ def to_pil(image: ImageInput, *, field: str = "image") -> Image.Image:
 
 
 def image_size(image: ImageInput, *, field: str = "image") -> tuple[int, int]:
-    """(width, height) of an image input."""
+    """(width, height) of an image input; encoded bytes are decoded whole, so broken data is
+    refused here."""
     return to_pil(image, field=field).size
+
+
+def header_size(image: ImageInput, *, field: str = "image") -> tuple[int, int]:
+    """(width, height) from the header alone: encoded bytes are not decoded. Broken pixel data
+    is then refused only when the converter decodes the image to build the body."""
+    if isinstance(image, bytes | bytearray):
+        try:
+            with Image.open(io.BytesIO(bytes(image))) as header:
+                width, height = header.size
+                return width, height
+        except (UnidentifiedImageError, OSError) as exc:
+            raise InputError(f"{field}: the bytes are not a PNG, JPEG or WebP image") from exc
+    return image.size if isinstance(image, Image.Image) else to_pil(image, field=field).size
 
 
 def png_bytes(image: Image.Image) -> bytes:
