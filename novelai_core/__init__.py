@@ -1,4 +1,4 @@
-"""A typed, synchronous SDK for NovelAI image generation, with an offline simulator.
+"""A typed SDK (sync and asyncio) for NovelAI image generation, with an offline simulator.
 
 The public API is importable from here (``from novelai_core import NovelAIClient, Prompt``); each
 name is loaded on first use, so ``import novelai_core`` stays fast and imports neither pydantic,
@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 # public name → the module (relative to this package) that defines it
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("NovelAIClient", "PreviewCallback"), ".client"),
+    "AsyncNovelAIClient": ".async_client",
     **dict.fromkeys(("CancelCheck", "RetryPolicy", "WaitCallback"), ".transport.http_transport"),
     **dict.fromkeys(
         (
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncNovelAIClient",
     "AuthenticationError",
     "CancelCheck",
     "CancelledError",
@@ -141,6 +143,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see; nothing is imported at run time
+    from .async_client import AsyncNovelAIClient
     from .client import NovelAIClient, PreviewCallback
     from .contract.cost import CostEstimate
     from .converter.generation import build_generate_request, estimate_cost

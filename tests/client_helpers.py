@@ -3,10 +3,14 @@ and what an error can show (to look for a leaked token in it)."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
 import time
 import traceback
+from typing import Any
 
+from novelai_core.async_client import AsyncNovelAIClient
 from novelai_core.client import NovelAIClient
 from novelai_core.models.user import GenerationRequest, GenerationSettings, Prompt
 from novelai_core.simulator import Simulator
@@ -76,3 +80,33 @@ def everything_shown(error: BaseException) -> str:
         parts += [str(item), repr(item), *map(repr, item.args), repr(getattr(item, "__dict__", {}))]
         todo.extend(e for e in (item.__cause__, item.__context__) if e is not None)
     return "\n".join(parts)
+
+
+class AsyncDriven:
+    """AsyncNovelAIClient driven from plain test code: each method call is one ``asyncio.run``,
+    so a table of sync calls (``lambda c: c.generate(...)``) runs unchanged on the async client."""
+
+    def __init__(self, client: AsyncNovelAIClient) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+        if not inspect.iscoroutinefunction(method):
+            return method
+        return lambda *args, **kw: asyncio.run(method(*args, **kw))
+
+    def close(self) -> None:
+        asyncio.run(self.client.aclose())
+
+    def __repr__(self) -> str:
+        return repr(self.client)
+
+
+FLAVOURS = ("sync", "async")
+
+
+def make_client(flavour: str, *args: Any, **options: Any) -> Any:
+    """A NovelAIClient, or an AsyncNovelAIClient behind AsyncDriven, built the same way."""
+    if flavour == "async":
+        return AsyncDriven(AsyncNovelAIClient(*args, **options))
+    return NovelAIClient(*args, **options)

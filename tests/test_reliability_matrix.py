@@ -38,7 +38,7 @@ from novelai_core.errors import (
 )
 from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
 from novelai_core.transport.http_transport import RetryPolicy
-from tests.client_helpers import everything_shown, small_request
+from tests.client_helpers import FLAVOURS, everything_shown, make_client, small_request
 
 CANARY = "pst-RELIABILITY-CANARY-5e1f0c9a"  # fake, short: never a real token
 # 429 waits are short; Cloudflare's Retry-After of 1 s does not fit the 0.5 s budget (an error).
@@ -136,12 +136,15 @@ def prices(sim: Simulator) -> dict[str, int]:
 
 @pytest.mark.parametrize("fault", FAULT_NAMES)
 @pytest.mark.parametrize("call", list(CALLS))
+@pytest.mark.parametrize("flavour", FLAVOURS)
 def test_every_fault_ends_typed_bounded_charged_once_and_without_the_token(
     sim: Simulator,
     prices: dict[str, int],
     caplog: pytest.LogCaptureFixture,
+    *,
     call: str,
     fault: str,
+    flavour: str,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: urllib3's connection logs too
     path, run = CALLS[call]
@@ -149,7 +152,7 @@ def test_every_fault_ends_typed_bounded_charged_once_and_without_the_token(
     sim.clear_faults()
     sim.set_fault(fault, count=1, path=path, delay_ms=100)
     requests_before, spent_before = sim.stats()["requests"].get(path, 0), sim.spent()
-    client = NovelAIClient(CANARY, base_url=sim.url, retry=POLICY, timeout=TIMEOUT)
+    client = make_client(flavour, CANARY, base_url=sim.url, retry=POLICY, timeout=TIMEOUT)
     started = time.monotonic()
     outcome: Any = None
     try:
