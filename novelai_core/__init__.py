@@ -4,7 +4,8 @@ The public API is importable from here (``from novelai_core import NovelAIClient
 name is loaded on first use, so ``import novelai_core`` stays fast and imports neither pydantic,
 Pillow, requests, torch nor ComfyUI. Everything else lives in the subpackages: ``contract``
 (capabilities, cost, validation), ``converter`` (user models → request bodies), ``transport``
-(HTTP), ``vibes``, ``metadata``, ``prompts``, ``cli`` and ``simulator``.
+(HTTP), ``vibes``, ``metadata``, ``prompts``, ``text`` (text generation), ``cli`` and
+``simulator``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ __version__ = "0.1.0"
 # public name → the module (relative to this package) that defines it
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("NovelAIClient", "PreviewCallback"), ".client"),
-    "AsyncNovelAIClient": ".async_client",
+    **dict.fromkeys(("AsyncNovelAIClient", "AsyncTextClient"), ".async_client"),
+    "TextClient": ".text.chat_client",
+    **dict.fromkeys(("TextModel", "TextResult"), ".text.text_models"),
     **dict.fromkeys(("CancelCheck", "RetryPolicy", "WaitCallback"), ".transport.http_transport"),
     **dict.fromkeys(
         (
@@ -54,6 +57,7 @@ _EXPORTS: dict[str, str] = {
             "InsufficientAnlasError",
             "InvalidRequestError",
             "MissingTokenError",
+            "ModelNotAllowedError",
             "NovelAIConnectionError",
             "NovelAIError",
             "NovelAITimeoutError",
@@ -76,6 +80,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "AsyncNovelAIClient",
+    "AsyncTextClient",
     "AuthenticationError",
     "CancelCheck",
     "CancelledError",
@@ -97,6 +102,7 @@ __all__ = [
     "InvalidRequestError",
     "MemoryVibeStore",
     "MissingTokenError",
+    "ModelNotAllowedError",
     "NovelAIClient",
     "NovelAIConnectionError",
     "NovelAIError",
@@ -115,6 +121,9 @@ __all__ = [
     "StreamEvent",
     "Subscription",
     "TagSuggestion",
+    "TextClient",
+    "TextModel",
+    "TextResult",
     "Vibe",
     "VibeFile",
     "VibeStore",
@@ -143,7 +152,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see; nothing is imported at run time
-    from .async_client import AsyncNovelAIClient
+    from .async_client import AsyncNovelAIClient, AsyncTextClient
     from .client import NovelAIClient, PreviewCallback
     from .contract.cost import CostEstimate
     from .converter.generation import build_generate_request, estimate_cost
@@ -155,6 +164,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing is imported at 
         InsufficientAnlasError,
         InvalidRequestError,
         MissingTokenError,
+        ModelNotAllowedError,
         NovelAIConnectionError,
         NovelAIError,
         NovelAITimeoutError,
@@ -186,6 +196,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing is imported at 
         TagSuggestion,
     )
     from .simulator import Simulator, run_simulator
+    from .text.chat_client import TextClient
+    from .text.text_models import TextModel, TextResult
     from .transport.http_transport import CancelCheck, RetryPolicy, WaitCallback
     from .vibes.encoding import MemoryVibeStore, VibeStore
     from .vibes.file_format import VibeFile, load_vibe_file

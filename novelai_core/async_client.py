@@ -20,16 +20,18 @@ import functools
 import inspect
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from .client import NovelAIClient
+from .text.chat_client import TextClient
 
 if TYPE_CHECKING:
     from .transport.http_transport import CancelCheck
 
-__all__ = ["AsyncNovelAIClient", "run_off_loop"]
+__all__ = ["AsyncNovelAIClient", "AsyncTextClient", "run_off_loop"]
 
 T = TypeVar("T")
+S = TypeVar("S")
 P = ParamSpec("P")
 _END = object()
 
@@ -67,14 +69,21 @@ async def _await_thread(flag: threading.Event, call: Callable[[], T]) -> T:
         raise
 
 
+class _OffLoop(Generic[S]):
+    """An async face of a sync client ``sync``: its methods become ``_awaitable`` twins."""
+
+    def __init__(self, sync: S) -> None:
+        self.sync = sync
+
+
 def _awaitable(
-    method: Callable[Concatenate[NovelAIClient, P], T],
-) -> Callable[Concatenate[AsyncNovelAIClient, P], Coroutine[Any, Any, T]]:
+    method: Callable[Concatenate[S, P], T],
+) -> Callable[Concatenate[_OffLoop[S], P], Coroutine[Any, Any, T]]:
     """The async twin of a NovelAIClient method: same parameters, run with ``run_off_loop``."""
     takes_cancel = "cancel" in inspect.signature(method).parameters
 
     @functools.wraps(method)
-    async def call(self: AsyncNovelAIClient, /, *args: P.args, **kw: P.kwargs) -> T:
+    async def call(self: _OffLoop[S], /, *args: P.args, **kw: P.kwargs) -> T:
         bound = functools.partial(method, self.sync)
         if takes_cancel:
             return await run_off_loop(bound, *args, **kw)  # type: ignore[arg-type]  # cancel=
@@ -84,13 +93,13 @@ def _awaitable(
 
 
 def _async_iterable(
-    method: Callable[Concatenate[NovelAIClient, P], Iterator[T]],
-) -> Callable[Concatenate[AsyncNovelAIClient, P], AsyncIterator[T]]:
+    method: Callable[Concatenate[S, P], Iterator[T]],
+) -> Callable[Concatenate[_OffLoop[S], P], AsyncIterator[T]]:
     """The async twin of a NovelAIClient generator method (``async for``; leaving the loop
     or cancelling the task closes the connection)."""
 
     @functools.wraps(method)
-    def call(self: AsyncNovelAIClient, /, *args: P.args, **kw: P.kwargs) -> AsyncIterator[T]:
+    def call(self: _OffLoop[S], /, *args: P.args, **kw: P.kwargs) -> AsyncIterator[T]:
         cancel: CancelCheck | None = kw.pop("cancel", None)  # type: ignore[assignment]
 
         def start(check: CancelCheck) -> Iterator[T]:
@@ -101,7 +110,18 @@ def _async_iterable(
     return call
 
 
-class AsyncNovelAIClient:
+class AsyncTextClient(_OffLoop[TextClient]):
+    """TextClient for asyncio (``client.text`` on AsyncNovelAIClient): the same methods,
+    awaited; ``stream_chat`` is an async iterator of pieces."""
+
+    chat = _awaitable(TextClient.chat)
+    complete = _awaitable(TextClient.complete)
+    models = _awaitable(TextClient.models)
+    count_tokens = _awaitable(TextClient.count_tokens)
+    stream_chat = _async_iterable(TextClient.stream_chat)
+
+
+class AsyncNovelAIClient(_OffLoop[NovelAIClient]):
     """NovelAIClient for asyncio: the same arguments, methods, errors and retries, awaited.
 
     ``async with AsyncNovelAIClient() as client: result = await client.generate(request)``.
@@ -109,7 +129,8 @@ class AsyncNovelAIClient:
     """
 
     def __init__(self, token: str | None = None, **options: Any) -> None:
-        self.sync = NovelAIClient(token, **options)
+        super().__init__(NovelAIClient(token, **options))
+        self._text: AsyncTextClient | None = None
 
     # --- identity and lifetime --------------------------------------------------------------
 
@@ -131,6 +152,13 @@ class AsyncNovelAIClient:
 
     def __repr__(self) -> str:
         return "Async" + repr(self.sync)
+
+    @property
+    def text(self) -> AsyncTextClient:
+        """Text generation on NovelAI's text host (no Anlas), awaited."""
+        if self._text is None:
+            self._text = AsyncTextClient(self.sync.text)
+        return self._text
 
     async def aclose(self) -> None:
         """Close the connections (a session passed in by the caller is left open)."""

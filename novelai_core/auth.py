@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from .contract.constants import IMAGE_BASE_URL
+from .contract.constants import IMAGE_BASE_URL, TEXT_BASE_URL
 from .errors import MissingTokenError
 
 ENV_ACCESS_TOKEN: Final = "NAI_ACCESS_TOKEN"
 ENV_API_KEY: Final = "NOVELAI_API_KEY"
 ENV_TOKEN_FILE: Final = "NAI_TOKEN_FILE"
 ENV_IMAGE_BASE_URL: Final = "NAI_IMAGE_BASE_URL"
+ENV_TEXT_BASE_URL: Final = "NAI_TEXT_BASE_URL"
 # Relative to the per-user config folder ($XDG_CONFIG_HOME, default ~/.config; %APPDATA% on
 # Windows): ~/.config/novelai/token on Linux and macOS, %APPDATA%\novelai\token on Windows.
 TOKEN_FILE_RELATIVE: Final = Path("novelai") / "token"
@@ -53,9 +54,17 @@ def default_token_file(
 
 def resolve_base_url(base_url: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """Image host: argument > $NAI_IMAGE_BASE_URL > https://image.novelai.net (no trailing /)."""
+    return _host(base_url, ENV_IMAGE_BASE_URL, IMAGE_BASE_URL, env)
+
+
+def resolve_text_base_url(base_url: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Text host: argument > $NAI_TEXT_BASE_URL > https://text.novelai.net (no trailing /)."""
+    return _host(base_url, ENV_TEXT_BASE_URL, TEXT_BASE_URL, env)
+
+
+def _host(given: str | None, variable: str, default: str, env: Mapping[str, str] | None) -> str:
     env = os.environ if env is None else env
-    chosen = base_url or env.get(ENV_IMAGE_BASE_URL, "").strip() or IMAGE_BASE_URL
-    return chosen.rstrip("/")
+    return (given or env.get(variable, "").strip() or default).rstrip("/")
 
 
 def mask_token(token: str | None) -> str:

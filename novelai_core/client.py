@@ -3,13 +3,14 @@
 Token: argument > $NAI_ACCESS_TOKEN > $NOVELAI_API_KEY > token file ($NAI_TOKEN_FILE, else
 ~/.config/novelai/token; %APPDATA%\\novelai\\token on Windows) — see ``auth``. A missing token
 raises MissingTokenError at the first request that needs it, never at construction.
-Base URL: argument > $NAI_IMAGE_BASE_URL > https://image.novelai.net.
+Base URL: argument > $NAI_IMAGE_BASE_URL > https://image.novelai.net. Text generation is
+``client.text`` (text host: $NAI_TEXT_BASE_URL > https://text.novelai.net).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import requests
 
@@ -66,6 +67,9 @@ from .vibes.encoding import (
     validate_with_pending_vibes,
 )
 
+if TYPE_CHECKING:
+    from .text.chat_client import TextClient
+
 __all__ = [
     "USER_AGENT",
     "CancelCheck",
@@ -100,8 +104,11 @@ class NovelAIClient:
         retry: RetryPolicy | None = None,
         user_agent: str | None = None,
         vibe_store: VibeStore | None = None,
+        text_base_url: str | None = None,
     ) -> None:
         self._token: ResolvedToken = resolve_token(token)
+        self._text_base_url = text_base_url
+        self._text: TextClient | None = None
         self.base_url = resolve_base_url(base_url)
         # Without a store every generate would pay 2 Anlas per V4+ vibe again; memory by default
         # (bounded), a disk store only when the caller passes one.
@@ -143,10 +150,31 @@ class NovelAIClient:
             f"token_source={self.token_source!r})"
         )
 
+    @property
+    def text(self) -> TextClient:
+        """Text generation (chat, completions, models, token counts; no Anlas) on the text host:
+        ``text_base_url`` > $NAI_TEXT_BASE_URL > https://text.novelai.net; the same token."""
+        if self._text is None:
+            from .text.chat_client import TextClient  # noqa: PLC0415  (loaded on first use)
+            from .text.text_models import TEXT_TIMEOUT  # noqa: PLC0415
+
+            timeout = self._transport.timeout
+            self._text = TextClient(
+                self._token,
+                base_url=self._text_base_url,
+                # the caller's timeout if they chose one, else the text host's own default
+                timeout=TEXT_TIMEOUT if timeout == DEFAULT_TIMEOUT else timeout,
+                retry=self._transport.retry,
+                user_agent=self._transport.user_agent,
+            )
+        return self._text
+
     def close(self) -> None:
         """Close the connections (a session passed in by the caller is left open)."""
         if self._owns_session:
             self._transport.close()
+        if self._text is not None:
+            self._text.close()
 
     def __enter__(self) -> NovelAIClient:
         return self

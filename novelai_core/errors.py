@@ -57,6 +57,11 @@ class AuthenticationError(NovelAIError):
     """401: the token is missing, wrong or expired."""
 
 
+class ModelNotAllowedError(NovelAIError):
+    """403 from the text host: the model is not available on this subscription tier
+    (e.g. an Opus-only model such as xialong-v1 on Tablet or Scroll)."""
+
+
 class InsufficientAnlasError(NovelAIError):
     """402: the account cannot pay for this request (or has no active subscription)."""
 

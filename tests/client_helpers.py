@@ -10,7 +10,7 @@ import time
 import traceback
 from typing import Any
 
-from novelai_core.async_client import AsyncNovelAIClient
+from novelai_core.async_client import AsyncNovelAIClient, AsyncTextClient
 from novelai_core.client import NovelAIClient
 from novelai_core.models.user import GenerationRequest, GenerationSettings, Prompt
 from novelai_core.simulator import Simulator
@@ -86,14 +86,16 @@ class AsyncDriven:
     """AsyncNovelAIClient driven from plain test code: each method call is one ``asyncio.run``,
     so a table of sync calls (``lambda c: c.generate(...)``) runs unchanged on the async client."""
 
-    def __init__(self, client: AsyncNovelAIClient) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
 
     def __getattr__(self, name: str) -> Any:
-        method = getattr(self.client, name)
-        if not inspect.iscoroutinefunction(method):
-            return method
-        return lambda *args, **kw: asyncio.run(method(*args, **kw))
+        value = getattr(self.client, name)
+        if isinstance(value, AsyncTextClient):  # client.text: its methods are awaited too
+            return AsyncDriven(value)
+        if not inspect.iscoroutinefunction(value):
+            return value
+        return lambda *args, **kw: asyncio.run(value(*args, **kw))
 
     def close(self) -> None:
         asyncio.run(self.client.aclose())

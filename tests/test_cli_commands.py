@@ -12,6 +12,8 @@ from novelai_core.cli import main
 from novelai_core.cli.exits import EXIT_FAILURE, EXIT_INPUT, EXIT_OK
 from novelai_core.metadata.reader import read_text_chunks
 from novelai_core.simulator import Simulator
+from novelai_core.text import chat_client
+from novelai_core.transport.http_transport import RetryPolicy
 from tests.simulator_support import SIM_TOKEN
 
 
@@ -195,3 +197,45 @@ def test_a_missing_dependency_is_one_line_not_a_traceback(
     assert main(["demo", "--out", str(tmp_path)]) == EXIT_FAILURE
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "numpy" in err and err.count("\n") == 1
+
+
+def test_text_chat_prints_the_answer_and_text_models_the_ids(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", SIM_TOKEN)
+    monkeypatch.setenv("NAI_TEXT_BASE_URL", simulator.url)
+    assert _run(["text", "chat", "a cat on a roof"]) == EXIT_OK
+    assert capsys.readouterr().out == "Simulated glm-4-6 answer to: a cat on a roof\n"
+    assert _run(["text", "models"]) == EXIT_OK
+    assert capsys.readouterr().out.split() == ["glm-4-6", "xialong-v1"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("tier", "not available on your subscription tier"),
+        ("token", "rejected the API token"),
+        ("lock", "another generation is running"),
+    ],
+)
+def test_text_errors_are_one_line_each(
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    setup: str,
+    expected: str,
+) -> None:
+    monkeypatch.setenv(
+        "NAI_ACCESS_TOKEN", "pst-wrong-cli-token-1" if setup == "token" else SIM_TOKEN
+    )
+    monkeypatch.setenv("NAI_TEXT_BASE_URL", simulator.url)
+    if setup == "tier":
+        simulator.set_tier(1)
+    if setup == "lock":  # the account's lock stays taken: waited out briefly, then one line
+        simulator.set_fault("concurrent_429", count=None)
+        fast = RetryPolicy(max_attempts=3, max_total_seconds=1, initial_delay=0.02)
+        monkeypatch.setattr(chat_client, "RetryPolicy", lambda: fast)
+    model = ["--model", "xialong-v1"] if setup == "tier" else []
+    assert _run(["text", "chat", "hello", *model]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and err.startswith("error: ")

@@ -37,6 +37,7 @@ from novelai_core.errors import (
     StreamError,
 )
 from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
+from novelai_core.text.text_models import PATH_CHAT
 from novelai_core.transport.http_transport import RetryPolicy
 from tests.client_helpers import FLAVOURS, everything_shown, make_client, small_request
 
@@ -64,8 +65,9 @@ CALLS: dict[str, tuple[str, Call]] = {
     "augment": (PATH_AUGMENT, lambda c: c.augment("lineart", IMAGE)),
     "upscale": (PATH_UPSCALE, lambda c: c.upscale(IMAGE)),
     "subscription": (PATH_SUBSCRIPTION, lambda c: c.subscription()),
+    "text_chat": (PATH_CHAT, lambda c: c.text.chat("a cat on a roof")),
 }
-FREE_CALLS = {"subscription"}
+FREE_CALLS = {"subscription", "text_chat"}
 OK = None
 # fault -> (expected error or OK, requests that reach the simulator)
 _ZIP_CALL: dict[str, tuple[type[NovelAIError] | None, int]] = {
@@ -105,6 +107,8 @@ EXPECTED = {
         "drop_mid_body": (OK, 2),
         "drop_before_response": (OK, 2),
     },
+    # A streamed text answer: free, but a POST that may have been processed is never resent.
+    "text_chat": {**_ZIP_CALL, "truncated_zip": (OK, 1)},
 }
 
 
@@ -125,7 +129,9 @@ def sim() -> Iterator[Simulator]:
 def prices(sim: Simulator) -> dict[str, int]:
     """What one clean call of each kind costs (measured, so the matrix needs no price table)."""
     result = {}
-    with NovelAIClient(CANARY, base_url=sim.url, retry=POLICY, timeout=TIMEOUT) as client:
+    with NovelAIClient(
+        CANARY, base_url=sim.url, text_base_url=sim.url, retry=POLICY, timeout=TIMEOUT
+    ) as client:
         for name, (_, run) in CALLS.items():
             before = sim.spent()
             run(client)
@@ -152,7 +158,9 @@ def test_every_fault_ends_typed_bounded_charged_once_and_without_the_token(
     sim.clear_faults()
     sim.set_fault(fault, count=1, path=path, delay_ms=100)
     requests_before, spent_before = sim.stats()["requests"].get(path, 0), sim.spent()
-    client = make_client(flavour, CANARY, base_url=sim.url, retry=POLICY, timeout=TIMEOUT)
+    client = make_client(
+        flavour, CANARY, base_url=sim.url, text_base_url=sim.url, retry=POLICY, timeout=TIMEOUT
+    )
     started = time.monotonic()
     outcome: Any = None
     try:

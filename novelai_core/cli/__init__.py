@@ -11,6 +11,7 @@ from .. import __version__
 from .commands import add_client_commands
 from .exits import EXIT_INPUT, Handler, run_handler
 from .generate_command import add_generate_arguments, add_generate_options, run_generate_or_dry_run
+from .text_commands import add_text_commands
 from .tool_commands import add_tool_commands
 from .vibe_commands import add_vibe_commands
 
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_client_commands(commands)
     add_vibe_commands(commands)
     add_tool_commands(commands)
+    add_text_commands(commands)
     return parser
 
 

@@ -55,6 +55,7 @@ REFERENCE_MODES: Final[tuple[str, ...]] = get_args(ReferenceMode)
 # Hosts (contract §1). The image host serves everything this SDK calls (api.novelai.net only
 # login and legacy endpoints this SDK does not use).
 IMAGE_BASE_URL: Final = "https://image.novelai.net"
+TEXT_BASE_URL: Final = "https://text.novelai.net"  # the web app's TextBackendUrl
 
 # Paths on the image host.
 PATH_GENERATE: Final = "/ai/generate-image"

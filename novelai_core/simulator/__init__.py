@@ -136,6 +136,10 @@ class Simulator:
     def set_latency(self, ms: int) -> None:
         self._state.latency_ms = ms
 
+    def queue_text_reply(self, text: str) -> None:
+        """The next text answer (chat or completion) says ``text``, once; then the default."""
+        self._state.queue_text_reply(text)
+
     def set_step_ms(self, ms: int) -> None:
         self._state.step_ms = ms
 

@@ -20,7 +20,9 @@ from ..contract.constants import (
     PATH_SUGGEST_TAGS,
     PATH_UPSCALE,
 )
+from ..text.text_models import PATH_CHAT, PATH_COMPLETIONS, PATH_MODELS, PATH_TOKEN_COUNT
 from . import endpoints
+from . import text_endpoints as text
 from . import tool_endpoints as tools
 from .context import RequestContext, Response, Route, error_response, json_response
 from .faults import (
@@ -54,6 +56,11 @@ ROUTES: Final[dict[tuple[str, str], Route]] = {
     ("POST", PATH_AUGMENT): tools.augment,
     ("POST", PATH_UPSCALE): tools.upscale,
     ("GET", PATH_SUGGEST_TAGS): tools.suggest_tags,
+    # the text host's endpoints, on the same port
+    ("POST", PATH_CHAT): text.chat_completions,
+    ("POST", PATH_COMPLETIONS): text.completions,
+    ("GET", PATH_MODELS): text.models,
+    ("POST", PATH_TOKEN_COUNT): text.token_count,
 }
 _CLOUDFLARE_HTML: Final = (
     b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"

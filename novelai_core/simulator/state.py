@@ -72,6 +72,7 @@ class SimState:
         self._counts: Counter[str] = Counter()
         self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_LIMIT)
         self._connections = 0
+        self._text_replies: deque[str] = deque()
         if token is not None:
             self._valid_keys.add(token_key(token))
             self.ledger.set_balance(token_key(token), anlas)
@@ -121,6 +122,16 @@ class SimState:
             yield
         finally:
             self.release_generation(key)
+
+    # --- scripted text answers --------------------------------------------------------------
+
+    def queue_text_reply(self, text: str) -> None:
+        with self._lock:
+            self._text_replies.append(text)
+
+    def next_text_reply(self) -> str | None:
+        with self._lock:
+            return self._text_replies.popleft() if self._text_replies else None
 
     def wait(self, milliseconds: float) -> bool:
         """Sleep unless the server stops; False when it is stopping."""

@@ -27,6 +27,7 @@ import urllib3.exceptions as u3
 from ..errors import DecodeError, NovelAIError
 from .status_errors import (
     ErrorContext,
+    ErrorMapper,
     error_from_exception,
     error_from_response,
     failure_kind,
@@ -181,8 +182,10 @@ class Transport:
         retry: RetryPolicy,
         user_agent: str,
         token: Callable[[], str],
+        errors: ErrorMapper = error_from_response,
     ) -> None:
         self.base_url = base_url
+        self._errors = errors  # status → typed error; the text host maps 403 its own way
         self.session = session if session is not None else new_session(base_url)
         self.timeout = timeout
         self.retry = retry
@@ -286,11 +289,9 @@ class Transport:
                 note = (
                     f" Gave up after {attempt} attempts over {spent:.0f} s." if attempt > 1 else ""
                 )
-                raise error_from_response(
-                    result.status, result.headers, result.body, actx, gave_up=note
-                )
+                raise self._errors(result.status, result.headers, result.body, actx, gave_up=note)
             if isinstance(result, HttpResponse) and not 200 <= result.status < 300:
-                raise error_from_response(result.status, result.headers, result.body, actx)
+                raise self._errors(result.status, result.headers, result.body, actx)
             return result
 
     def _attempt(self, call: _Call, cancel: CancelCheck | None) -> HttpResponse | StreamResponse:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
 
 import requests
 import urllib3.exceptions as u3
@@ -47,6 +48,20 @@ class ErrorContext:
     needed_anlas: int | None = None
     # Called only for 402, to say what the balance is; returns None when it cannot tell.
     balance_lookup: Callable[[], int | None] | None = None
+
+
+class ErrorMapper(Protocol):
+    """The signature of ``error_from_response`` (a transport may be given another mapper)."""
+
+    def __call__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        ctx: ErrorContext,
+        *,
+        gave_up: str = "",
+    ) -> NovelAIError: ...
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -100,11 +115,22 @@ def summarize_body(headers: Mapping[str, str], body: bytes) -> tuple[str | None,
         data, _ = json.JSONDecoder().raw_decode(body.decode("utf-8", "replace").lstrip())
     except (ValueError, UnicodeDecodeError):
         return _one_line(text) or None, False
-    if isinstance(data, dict):
-        for key in ("message", "error", "detail"):
-            if isinstance(data.get(key), str) and data[key].strip():
-                return _one_line(data[key]), False
-    return _one_line(text) or None, False
+    message = _message_of(data)
+    return _one_line(message or text) or None, False
+
+
+def _message_of(data: Any) -> str | None:
+    """The message of NovelAI's ``{"statusCode", "message"}`` or an OpenAI-style
+    ``{"error": {"message", "code"}}`` body (the text host's /oa/v1 may send either)."""
+    if not isinstance(data, dict):
+        return None
+    for key in ("message", "error", "detail"):
+        value = data.get(key)
+        if isinstance(value, dict):
+            value = value.get("message")
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
 
 
 def _status_text(status: int, message: str | None) -> str:
