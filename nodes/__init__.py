@@ -17,6 +17,7 @@ from .director import (
 from .generate import NovelAIGenerate
 from .metadata_nodes import NovelAILoadPNG, NovelAISavePNG
 from .prompt import NovelAIPrompt
+from .prompt_writer import NovelAIPromptWriter
 from .reference import NovelAICharacterReference
 from .source import NovelAIImg2Img, NovelAIInpaint
 from .tags import NovelAISuggestTags
@@ -52,6 +53,7 @@ NODES: Final[tuple[tuple[str, type, str], ...]] = (
     ("NovelAI_ConvertWeights", NovelAIConvertWeights, "NovelAI Convert Weights"),
     ("NovelAI_TokenCount", NovelAITokenCount, "NovelAI Token Count"),
     ("NovelAI_SuggestTags", NovelAISuggestTags, "NovelAI Suggest Tags"),
+    ("NovelAI_PromptWriter", NovelAIPromptWriter, "NovelAI Prompt Writer"),
 )
 
 NODE_CLASS_MAPPINGS: dict[str, type] = {node_id: cls for node_id, cls, _ in NODES}

@@ -1,7 +1,7 @@
 """One shared NovelAI client for all nodes, so HTTP keep-alive survives between queue runs.
 
-The client is rebuilt only when the token or the image host changes (env vars or token file),
-so a user who sets a new token does not have to restart ComfyUI. The token is never a widget.
+The client is rebuilt only when the token or the image or text host changes (env vars or token
+file), so a user who sets a new token does not have to restart ComfyUI. The token is never a widget.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ...novelai_core.client import NovelAIClient
 
 _lock = threading.Lock()
-_cached: tuple[tuple[str, str, str], NovelAIClient] | None = None
+_cached: tuple[tuple[str, str, str, str], NovelAIClient] | None = None
 # How long an account lookup's tier is trusted. A queue of generations then costs one
 # /user/subscription round trip per minute instead of one per image; a tier change is noticed
 # within that time. Models metered by the Opus V5 allowance are looked up before every run:
@@ -28,13 +28,13 @@ TIER_TTL_S: Final = 60.0
 _tiers: weakref.WeakKeyDictionary[NovelAIClient, tuple[float, int]] = weakref.WeakKeyDictionary()
 
 
-def _key() -> tuple[str, str, str]:
-    from ...novelai_core.auth import resolve_base_url, resolve_token
+def _key() -> tuple[str, str, str, str]:
+    from ...novelai_core.auth import resolve_base_url, resolve_text_base_url, resolve_token
 
     resolved = resolve_token()
     # A digest, so the cache key never holds the token itself.
     digest = hashlib.sha256((resolved.value or "").encode()).hexdigest()
-    return digest, resolved.source, resolve_base_url()
+    return digest, resolved.source, resolve_base_url(), resolve_text_base_url()
 
 
 def get_client() -> NovelAIClient:
@@ -53,7 +53,7 @@ def get_client() -> NovelAIClient:
         return _cached[1]
 
 
-def _close(entry: tuple[tuple[str, str, str], NovelAIClient] | None) -> None:
+def _close(entry: tuple[tuple[str, str, str, str], NovelAIClient] | None) -> None:
     close = getattr(entry[1], "close", None) if entry is not None else None
     if callable(close):
         close()
