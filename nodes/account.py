@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .runtime import comfy_compat
 from .runtime import schema as t
+from .runtime.async_node import awaits_novelai
 
 if TYPE_CHECKING:
     from ..novelai_core.client import NovelAIClient
@@ -43,6 +44,7 @@ def v5_allowance_text(tier: int | None, percent: float | None) -> str:
     return f"V5 allowance: {used}; V5 images are free on Opus until 100%"
 
 
+@awaits_novelai
 class NovelAIAccount:
     """Shows the account the nodes use. Costs nothing: it reads /user/subscription."""
 

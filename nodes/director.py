@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple, TypedDict
 from ..novelai_core.contract.constants import EMOTIONS
 from .runtime import schema as t
 from .runtime import widgets
+from .runtime.async_node import awaits_novelai
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -113,6 +114,7 @@ class _ImageOnlyTool(_DirectorTool):
         return (augment(self.TOOL, image, spend_guard, unique_id)[0].image,)
 
 
+@awaits_novelai
 class NovelAILineArt(_ImageOnlyTool):
     """Director tool: line art."""
 
@@ -123,6 +125,7 @@ class NovelAILineArt(_ImageOnlyTool):
     )
 
 
+@awaits_novelai
 class NovelAISketch(_ImageOnlyTool):
     """Director tool: sketch."""
 
@@ -133,6 +136,7 @@ class NovelAISketch(_ImageOnlyTool):
     )
 
 
+@awaits_novelai
 class NovelAIDeclutter(_DirectorTool):
     """Director tool: declutter (optionally keeping speech bubbles)."""
 
@@ -164,6 +168,7 @@ class NovelAIDeclutter(_DirectorTool):
         return (augment(tool, image, spend_guard, unique_id)[0].image,)
 
 
+@awaits_novelai
 class NovelAIColorize(_DirectorTool):
     """Director tool: colorize, guided by an optional prompt."""
 
@@ -195,6 +200,7 @@ class NovelAIColorize(_DirectorTool):
         return (outputs[0].image,)
 
 
+@awaits_novelai
 class NovelAIEmotion(_DirectorTool):
     """Director tool: change the facial expression."""
 
@@ -237,6 +243,7 @@ class NovelAIEmotion(_DirectorTool):
         return (outputs[0].image,)
 
 
+@awaits_novelai
 class NovelAIRemoveBackground(_ImageOnlyTool):
     """Director tool: background removal; three images and the subject's mask."""
 

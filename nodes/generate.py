@@ -20,6 +20,7 @@ from ..novelai_core.contract.constants import (
 )
 from .runtime import comfy_compat, widgets
 from .runtime import schema as t
+from .runtime.async_node import awaits_novelai
 from .runtime.generate_run import run_generation
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ def _side(default: int, name: str) -> t.InputSpec:
     )
 
 
+@awaits_novelai
 class NovelAIGenerate:
     """Generates images with NovelAI from the prompt, characters, source and references."""
 

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from .runtime import schema as t
 from .runtime import widgets
+from .runtime.async_node import awaits_novelai
 
 TEXT_MODELS: Final = ("glm-4-6", "xialong-v1")
 CHARACTER_OUTPUTS: Final = 4
@@ -88,6 +89,7 @@ def parse_answer(text: str) -> tuple[str, str, list[str]]:
     return positive.strip(), negative.strip() if isinstance(negative, str) else "", chars
 
 
+@awaits_novelai
 class NovelAIPromptWriter:
     """Asks NovelAI's text model to write a prompt from an idea."""
 

@@ -6,10 +6,12 @@ from typing import Any, Final
 
 from .runtime import comfy_compat, widgets
 from .runtime import schema as t
+from .runtime.async_node import awaits_novelai
 
 LANGUAGES: Final = ("en", "jp")
 
 
+@awaits_novelai
 class NovelAISuggestTags:
     """Asks NovelAI which tags complete the last tag of a prompt."""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..novelai_core.contract.constants import ENHANCE_LEVELS
 from .runtime import schema as t
 from .runtime import widgets
+from .runtime.async_node import awaits_novelai
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,6 +33,7 @@ MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5, "2x": 2.0}
 MAX_MAGNITUDE: Final = "max (V5)"
 
 
+@awaits_novelai
 class NovelAIUpscale:
     """Doubles the image's size with NovelAI's upscaler."""
 
@@ -85,6 +87,7 @@ class NovelAIUpscale:
         return (batch,)
 
 
+@awaits_novelai
 class NovelAIEnhance:
     """The web app's Enhance: img2img on a ×1 or ×1.5 copy at one of five levels."""
 

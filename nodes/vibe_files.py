@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 from .metadata_nodes import folder_paths
 from .runtime import comfy_compat, spend_guard, widgets
 from .runtime import schema as t
+from .runtime.async_node import awaits_novelai
 from .vibe_store_node import encoded_vibe_models, shared_store, vibe_status
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ class NovelAIVibeFile:
         return ((*(vibes or ()), *loaded),)
 
 
+@awaits_novelai
 class NovelAIExportVibe:
     """Writes the incoming vibes, with their encodings, as a .naiv4vibe (bundle if several)."""
 

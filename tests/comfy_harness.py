@@ -4,7 +4,9 @@ and a tiny executor for UI-format workflows (the JSON ComfyUI saves and shows as
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import inspect
 import json
 import sys
 import threading
@@ -201,7 +203,7 @@ def run_generate_node(**overrides: Any) -> Any:
     inputs = {**GENERATE_INPUTS, **overrides}
     if "prompt" not in inputs:
         inputs["prompt"] = prompt_from_node()
-    return load_pack().NODE_CLASS_MAPPINGS["NovelAI_Generate"]().generate(**inputs)
+    return call_node(load_pack().NODE_CLASS_MAPPINGS["NovelAI_Generate"](), **inputs)
 
 
 # ------------------------------------------------------------------------ the workflow executor
@@ -224,6 +226,13 @@ def widget_names(node_class: type) -> list[str]:
                 if options.get("control_after_generate"):
                     names.append(None)  # type: ignore[arg-type]
     return names
+
+
+def call_node(node: Any, **inputs: Any) -> Any:
+    """Call a node's FUNCTION as ComfyUI does, awaiting it when it is a coroutine (the nodes
+    that wait for NovelAI are ``async def``; see nodes/runtime/async_node)."""
+    result = getattr(node, node.FUNCTION)(**inputs)
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
 
 
 def load_workflow(name: str) -> dict[str, Any]:
@@ -259,14 +268,33 @@ class Executor:
         self._cache: dict[str, tuple[Any, ...]] = {}
 
     def run(self, workflow: Mapping[str, Any]) -> WorkflowRun:
+        return asyncio.run(self.run_async(workflow))
+
+    async def run_async(self, workflow: Mapping[str, Any]) -> WorkflowRun:
+        """As ComfyUI (0.3.45+) does: a coroutine FUNCTION becomes a task, and the nodes after
+        it in the order run meanwhile; a node that needs its outputs awaits it first."""
         nodes = {node["id"]: node for node in workflow["nodes"]}
         links = {link[0]: link for link in workflow["links"]}
         outputs: dict[int, tuple[Any, ...]] = {}
         signatures: dict[int, str] = {}
         executed: list[int] = []
         ui: dict[int, Any] = {}
+        pending: dict[int, asyncio.Task[Any]] = {}
+
+        async def finish(node_id: int, result: Any) -> None:
+            if isinstance(result, asyncio.Task):
+                result = await result
+            if isinstance(result, dict):
+                ui[node_id] = result.get("ui")
+                result = tuple(result.get("result", ()))
+            outputs[node_id] = result
+            self._cache[signatures[node_id]] = result
+
         for node_id in self._order(nodes, links):
             node = nodes[node_id]
+            for origin in self._origins(node, links):
+                if origin in pending:
+                    await finish(origin, pending.pop(origin))
             kwargs, upstream = self._inputs(node, links, outputs, signatures)
             signature = json.dumps(
                 [node["type"], _signature_of(kwargs, upstream)], sort_keys=True, default=str
@@ -275,13 +303,16 @@ class Executor:
             if signature in self._cache:
                 outputs[node_id] = self._cache[signature]
                 continue
-            result = self._execute(node, kwargs)
-            if isinstance(result, dict):
-                ui[node_id] = result.get("ui")
-                result = tuple(result.get("result", ()))
-            outputs[node_id] = result
-            self._cache[signature] = result
             executed.append(node_id)
+            result = self._execute(node, kwargs)
+            if inspect.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                await asyncio.sleep(0)  # ComfyUI gives the task one turn before moving on
+                pending[node_id] = task
+                continue
+            await finish(node_id, result)
+        for node_id, task in pending.items():
+            await finish(node_id, task)
         return WorkflowRun(outputs=outputs, executed=executed, ui=ui)
 
     def _execute(self, node: Mapping[str, Any], kwargs: dict[str, Any]) -> Any:
@@ -294,6 +325,10 @@ class Executor:
         if "unique_id" in hidden:
             kwargs["unique_id"] = str(node["id"])
         return getattr(instance, node_class.FUNCTION)(**kwargs)
+
+    @staticmethod
+    def _origins(node: Mapping[str, Any], links: Mapping[int, list[Any]]) -> list[int]:
+        return [links[s["link"]][1] for s in node.get("inputs", []) if s.get("link") is not None]
 
     def _inputs(
         self,

@@ -15,7 +15,7 @@ from novelai_core.contract.tool_sizes import (
     DIRECTOR_MIN_PIXELS,
     director_size,
 )
-from tests.comfy_harness import comfy_runtime, pack_module
+from tests.comfy_harness import call_node, comfy_runtime, pack_module
 from tests.tool_support import check_image, gradient
 
 director = pack_module("nodes.director")
@@ -52,8 +52,11 @@ def test_director_size_scales_small_images_up_and_big_ones_down_keeping_the_aspe
 def test_each_one_image_tool_sends_its_req_type_at_the_web_apps_size(
     sim: Any, node: str, kwargs: dict[str, Any], req_type: str
 ) -> None:
-    (image,) = getattr(director, node)().run(
-        image=gradient(SOURCE_W, SOURCE_H), spend_guard="free only", **kwargs
+    (image,) = call_node(
+        getattr(director, node)(),
+        image=gradient(SOURCE_W, SOURCE_H),
+        spend_guard="free only",
+        **kwargs,
     )
     body = _only_body(sim)
     assert body["req_type"] == req_type
@@ -64,8 +67,12 @@ def test_each_one_image_tool_sends_its_req_type_at_the_web_apps_size(
 
 
 def test_colorize_sends_the_prompt_and_defry(sim: Any) -> None:
-    (image,) = director.NovelAIColorize().run(
-        image=gradient(SOURCE_W, SOURCE_H), prompt="red hair", defry=3, spend_guard="free only"
+    (image,) = call_node(
+        director.NovelAIColorize(),
+        image=gradient(SOURCE_W, SOURCE_H),
+        prompt="red hair",
+        defry=3,
+        spend_guard="free only",
     )
     body = _only_body(sim)
     assert (body["req_type"], body["prompt"], body["defry"]) == ("colorize", "red hair", 3)
@@ -76,7 +83,8 @@ def test_colorize_sends_the_prompt_and_defry(sim: Any) -> None:
 def test_emotion_sends_emotion_and_extra_and_the_level_as_defry(
     sim: Any, emotion: str, level: int
 ) -> None:
-    director.NovelAIEmotion().run(
+    call_node(
+        director.NovelAIEmotion(),
         image=gradient(SOURCE_W, SOURCE_H),
         emotion=emotion,
         level=level,
@@ -98,8 +106,10 @@ def test_the_emotion_node_offers_all_24_emotions_and_six_levels() -> None:
 
 
 def test_background_removal_gives_three_images_and_the_background_mask(sim: Any) -> None:
-    masked, generated, blend, mask = director.NovelAIRemoveBackground().run(
-        image=gradient(SOURCE_W, SOURCE_H), spend_guard="up to 100 Anlas"
+    masked, generated, blend, mask = call_node(
+        director.NovelAIRemoveBackground(),
+        image=gradient(SOURCE_W, SOURCE_H),
+        spend_guard="up to 100 Anlas",
     )
     assert _only_body(sim)["req_type"] == "bg-removal"
     for image in (masked, generated, blend):
@@ -112,8 +122,10 @@ def test_background_removal_gives_three_images_and_the_background_mask(sim: Any)
 
 def test_background_removal_under_free_only_is_refused_before_any_request(sim: Any) -> None:
     with pytest.raises(errors.SpendLimitError, match="Nothing was sent"):
-        director.NovelAIRemoveBackground().run(
-            image=gradient(SOURCE_W, SOURCE_H), spend_guard="free only"
+        call_node(
+            director.NovelAIRemoveBackground(),
+            image=gradient(SOURCE_W, SOURCE_H),
+            spend_guard="free only",
         )
     assert sim.requests_seen(PATH_AUGMENT) == []
     assert sim.spent() == 0
@@ -122,14 +134,19 @@ def test_background_removal_under_free_only_is_refused_before_any_request(sim: A
 def test_a_paid_tool_on_a_non_opus_account_is_refused_under_free_only(sim: Any) -> None:
     sim.set_tier(1)
     with pytest.raises(errors.SpendLimitError):
-        director.NovelAILineArt().run(image=gradient(SOURCE_W, SOURCE_H), spend_guard="free only")
+        call_node(
+            director.NovelAILineArt(), image=gradient(SOURCE_W, SOURCE_H), spend_guard="free only"
+        )
     assert sim.requests_seen(PATH_AUGMENT) == []
 
 
 def test_the_cost_is_shown_under_the_node(sim: Any) -> None:
     with comfy_runtime() as runtime:
-        director.NovelAISketch().run(
-            image=gradient(SOURCE_W, SOURCE_H), spend_guard="free only", unique_id="7"
+        call_node(
+            director.NovelAISketch(),
+            image=gradient(SOURCE_W, SOURCE_H),
+            spend_guard="free only",
+            unique_id="7",
         )
     texts = [text for text, node in runtime.texts if node == "7"]
     assert any("sketch: estimated cost" in text and "free" in text for text in texts)

@@ -16,6 +16,7 @@ from PIL import Image
 from novelai_core.contract.constants import PATH_GENERATE, PATH_GENERATE_STREAM, PATH_SUBSCRIPTION
 from tests.comfy_harness import (
     InterruptProcessingException,
+    call_node,
     comfy_runtime,
     load_pack,
     pack_module,
@@ -247,7 +248,7 @@ def test_a_429_wait_is_shown_as_progress_text(sim: Any, monkeypatch: pytest.Monk
 
 def test_the_account_node_shows_the_masked_token_tier_and_anlas(sim: Any) -> None:
     sim.set_balance(None, 1234)
-    result = NODES["NovelAI_Account"]().show()
+    result = call_node(NODES["NovelAI_Account"]())
     (text,) = result["result"]
     assert result["ui"]["text"] == [text]
     assert "Opus" in text and "1234" in text and "env NAI_ACCESS_TOKEN" in text
@@ -257,20 +258,20 @@ def test_the_account_node_shows_the_masked_token_tier_and_anlas(sim: Any) -> Non
 
 def test_the_account_node_shows_how_much_of_the_opus_v5_allowance_is_used(sim: Any) -> None:
     sim.set_v5_usage(37)
-    (text,) = NODES["NovelAI_Account"]().show()["result"]
+    (text,) = call_node(NODES["NovelAI_Account"]())["result"]
     assert "V5 allowance: 37% used; V5 images are free on Opus until 100%" in text
 
 
 def test_the_account_node_says_when_v5_stops_being_free_on_opus(sim: Any) -> None:
     sim.set_v5_usage(100)
-    (text,) = NODES["NovelAI_Account"]().show()["result"]
+    (text,) = call_node(NODES["NovelAI_Account"]())["result"]
     assert "V5 allowance: 100% used; V5 images cost Anlas until the allowance renews" in text
 
 
 def test_below_opus_the_account_node_calls_the_v5_allowance_an_opus_perk(sim: Any) -> None:
     sim.set_tier(2)
     sim.set_v5_usage(10)
-    (text,) = NODES["NovelAI_Account"]().show()["result"]
+    (text,) = call_node(NODES["NovelAI_Account"]())["result"]
     assert "V5 allowance: 10% used (only Opus has free V5 images)" in text
 
 

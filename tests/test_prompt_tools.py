@@ -14,7 +14,7 @@ from novelai_core.contract.constants import PATH_SUGGEST_TAGS
 from novelai_core.errors import InputError
 from novelai_core.prompts.conversion import convert_for_model
 from novelai_core.prompts.tokens import count_prompt_tokens, estimate_tokens, find_tokenizer_dir
-from tests.comfy_harness import pack_module
+from tests.comfy_harness import call_node, pack_module
 
 prompt_tools = pack_module("nodes.text_tools")
 tags = pack_module("nodes.tags")
@@ -140,7 +140,7 @@ def test_the_token_node_counts_characters_too_and_reports_in_the_ui() -> None:
 
 
 def test_suggest_tags_asks_the_simulator_and_lists_tags_best_first(sim: Any) -> None:
-    out = tags.NovelAISuggestTags().suggest(prompt="1girl, long h", model=V45, language="en")
+    out = call_node(tags.NovelAISuggestTags(), prompt="1girl, long h", model=V45, language="en")
     names, report = out["result"]
     assert names.split(", ")[0] == "long hair" and "posts" in report
     assert sim.stats()["requests"][PATH_SUGGEST_TAGS] == 1

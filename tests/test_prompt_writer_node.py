@@ -4,14 +4,12 @@ how it cleans and retries an answer, and that ComfyUI's cache spares a second ca
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from novelai_core.text.text_models import PATH_CHAT
-from tests.comfy_harness import Executor, comfy_runtime, load_pack, pack_module
-from tests.tool_support import point_nodes_at
+from tests.comfy_harness import Executor, call_node, comfy_runtime, load_pack, pack_module
 
 writer = pack_module("nodes.prompt_writer")
 errors = pack_module("novelai_core.errors")
@@ -33,14 +31,15 @@ KWARGS = {
 
 
 @pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    monkeypatch.setenv("NAI_TEXT_BASE_URL", simulator.url)
-    return point_nodes_at(simulator, monkeypatch, tmp_path)
+def sim(sim: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """conftest's simulator for the nodes, serving the text endpoints too."""
+    monkeypatch.setenv("NAI_TEXT_BASE_URL", sim.url)
+    return sim
 
 
 def _write(**changes: Any) -> dict[str, Any]:
     with comfy_runtime():
-        result: dict[str, Any] = writer.NovelAIPromptWriter().write(**{**KWARGS, **changes})
+        result: dict[str, Any] = call_node(writer.NovelAIPromptWriter(), **{**KWARGS, **changes})
     return result
 
 

@@ -16,7 +16,7 @@ from novelai_core.contract.constants import (
 from novelai_core.contract.cost import upscale_cost
 from novelai_core.contract.tool_sizes import enhance_size
 from novelai_core.errors import InputError
-from tests.comfy_harness import pack_module, prompt_from_node
+from tests.comfy_harness import call_node, pack_module, prompt_from_node
 from tests.tool_support import check_image, gradient
 
 upscale = pack_module("nodes.upscale")
@@ -25,7 +25,7 @@ NO_GUARD = "no limit"
 
 
 def test_upscale_sends_the_2026_body_and_returns_twice_the_size(sim: Any) -> None:
-    (image,) = upscale.NovelAIUpscale().upscale(image=gradient(96, 64), spend_guard=NO_GUARD)
+    (image,) = call_node(upscale.NovelAIUpscale(), image=gradient(96, 64), spend_guard=NO_GUARD)
     (body,) = sim.requests_seen(PATH_UPSCALE)
     assert set(body) == {"image", "model", "declared_blur_sigma"}
     assert (body["model"], body["declared_blur_sigma"]) == ("nai-diffusion-5-curated", 0)
@@ -35,7 +35,7 @@ def test_upscale_sends_the_2026_body_and_returns_twice_the_size(sim: Any) -> Non
 
 def test_upscale_is_refused_under_free_only_even_on_opus(sim: Any) -> None:
     with pytest.raises(errors.SpendLimitError, match="Nothing was sent") as caught:
-        upscale.NovelAIUpscale().upscale(image=gradient(96, 64), spend_guard="free only")
+        call_node(upscale.NovelAIUpscale(), image=gradient(96, 64), spend_guard="free only")
     message = str(caught.value)
     assert "this tool run (upscale) is estimated at 1 Anlas on your Opus" in message
     assert "generation" not in message and "1024x1024" not in message
@@ -45,7 +45,7 @@ def test_upscale_is_refused_under_free_only_even_on_opus(sim: Any) -> None:
 
 def test_a_source_above_1536_by_2048_is_refused_before_any_request(sim: Any) -> None:
     with pytest.raises(errors.InputError, match="upscale limit"):
-        upscale.NovelAIUpscale().upscale(image=gradient(1600, 1600), spend_guard=NO_GUARD)
+        call_node(upscale.NovelAIUpscale(), image=gradient(1600, 1600), spend_guard=NO_GUARD)
     assert sim.stats()["requests"] == {}  # not even the subscription lookup
 
 
@@ -75,7 +75,7 @@ def _enhance(**overrides: Any) -> tuple[Any, ...]:
         "spend_guard": "free only",
         "stream": False,
     }
-    return upscale.NovelAIEnhance().enhance(**{**kwargs, **overrides})
+    return call_node(upscale.NovelAIEnhance(), **{**kwargs, **overrides})
 
 
 @pytest.mark.parametrize("level", [1, 5])

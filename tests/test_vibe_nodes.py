@@ -17,7 +17,7 @@ from PIL import Image
 
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE_STREAM
 from novelai_core.simulator.vibe_encodings import read_encoding
-from tests.comfy_harness import comfy_runtime, load_pack, pack_module, run_generate_node
+from tests.comfy_harness import call_node, comfy_runtime, load_pack, pack_module, run_generate_node
 from tests.tool_support import comfy_folders
 
 PACK = load_pack()
@@ -141,8 +141,13 @@ def test_the_store_node_lists_and_clears(comfy: Any) -> None:
 
 
 def _export(comfy: Any, chain: tuple[Any, ...], guard: str = "up to 10 Anlas") -> Path:
-    result = NODES["NovelAI_ExportVibe"]().export(
-        vibes=chain, model=V45, filename_prefix="vibes/mine", spend_guard=guard, unique_id="5"
+    result = call_node(
+        NODES["NovelAI_ExportVibe"](),
+        vibes=chain,
+        model=V45,
+        filename_prefix="vibes/mine",
+        spend_guard=guard,
+        unique_id="5",
     )
     return Path(result["result"][0])
 
