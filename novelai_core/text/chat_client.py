@@ -19,9 +19,9 @@ from ..auth import ResolvedToken, mask_token, redact, resolve_text_base_url, res
 from ..errors import InputError, ModelNotAllowedError, NovelAIError
 from ..transport.http_transport import (
     CancelCheck,
+    ExchangeFailedError,
     HttpResponse,
     RetryPolicy,
-    StreamBroken,
     StreamResponse,
     Transport,
     WaitCallback,
@@ -300,7 +300,7 @@ class TextClient:
             ids.append(cid)
         try:
             yield from read_text_stream(response.chunks(cancel))
-        except StreamBroken as failure:
+        except ExchangeFailedError as failure:
             ctx = replace(self._ctx(), correlation_id=cid, path=path)
             raise self._transport.stream_error(failure, ctx) from failure.cause
         except NovelAIError as exc:
