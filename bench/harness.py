@@ -135,6 +135,13 @@ class Bench:
         self, *, batch: int = 1, width: int = 832, height: int = 1216, **inputs: Any
     ) -> tuple[Any, ...]:
         """One run of the NovelAI Generate node, with the widget values of a saved workflow."""
+        node_class = self.pack.NODE_CLASS_MAPPINGS["NovelAI_Generate"]
+        return tuple(node_class().generate(**self.generate_inputs(batch, width, height, inputs)))
+
+    def generate_inputs(
+        self, batch: int, width: int, height: int, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The Generate node's inputs: a prompt from the Prompt node and saved widget values."""
         prompt = self.node(
             "NovelAI_Prompt",
             prompt="1girl, solo, benchmark",
@@ -160,16 +167,8 @@ class Bench:
             "transparent_background": False,
             "unique_id": "1",
         }
-        node_class = self.pack.NODE_CLASS_MAPPINGS["NovelAI_Generate"]
-        return tuple(
-            node_class().generate(
-                prompt=prompt,
-                samples=batch,
-                width=width,
-                height=height,
-                **{**widgets, **inputs},
-            )
-        )
+        size = {"samples": batch, "width": width, "height": height}
+        return {"prompt": prompt, **size, **widgets, **inputs}
 
     @property
     def clock(self) -> ServerClock:

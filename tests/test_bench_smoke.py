@@ -27,9 +27,11 @@ LINES = (
     rf"run_txt2img_{SIZE}_ms {NUMBER} server_ms={NUMBER} vs_txt2img={NUMBER}",
     rf"first_preview_ms {NUMBER}",
     r"tcp_connections_10_generations \d+ ==1 (ok|FAIL)",
+    rf"parallel_branch_ms {NUMBER} generate_ms={NUMBER} cpu_branch_ms={NUMBER} "
+    rf"sequential_ms={NUMBER}",
     rf"import_time_ms {NUMBER} <=150 (ok|FAIL)",
     rf"peak_memory_mb_{SIZE} {NUMBER} ratio_to_output={NUMBER}",
-    r"summary figures=9 gates=\d/2 (ok|FAIL)",
+    r"summary figures=10 gates=\d/2 (ok|FAIL)",
 )
 
 
