@@ -296,8 +296,10 @@ class Executor:
                 if origin in pending:
                     await finish(origin, pending.pop(origin))
             kwargs, upstream = self._inputs(node, links, outputs, signatures)
+            # A stand-in of a core node gets no widgets: its saved values sign its run instead.
+            saved = None if node["type"] in self.mappings else node.get("widgets_values")
             signature = json.dumps(
-                [node["type"], _signature_of(kwargs, upstream)], sort_keys=True, default=str
+                [node["type"], _signature_of(kwargs, upstream), saved], sort_keys=True, default=str
             )
             signatures[node_id] = signature
             if signature in self._cache:
