@@ -44,7 +44,7 @@ def v5_allowance_text(tier: int | None, percent: float | None) -> str:
     return f"V5 allowance: {used}; V5 images are free on Opus until 100%"
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=False)
 class NovelAIAccount:
     """Shows the account the nodes use. Costs nothing: it reads /user/subscription."""
 

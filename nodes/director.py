@@ -114,7 +114,7 @@ class _ImageOnlyTool(_DirectorTool):
         return (augment(self.TOOL, image, spend_guard, unique_id)[0].image,)
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAILineArt(_ImageOnlyTool):
     """Director tool: line art."""
 
@@ -125,7 +125,7 @@ class NovelAILineArt(_ImageOnlyTool):
     )
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAISketch(_ImageOnlyTool):
     """Director tool: sketch."""
 
@@ -136,7 +136,7 @@ class NovelAISketch(_ImageOnlyTool):
     )
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAIDeclutter(_DirectorTool):
     """Director tool: declutter (optionally keeping speech bubbles)."""
 
@@ -168,7 +168,7 @@ class NovelAIDeclutter(_DirectorTool):
         return (augment(tool, image, spend_guard, unique_id)[0].image,)
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAIColorize(_DirectorTool):
     """Director tool: colorize, guided by an optional prompt."""
 
@@ -200,7 +200,7 @@ class NovelAIColorize(_DirectorTool):
         return (outputs[0].image,)
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAIEmotion(_DirectorTool):
     """Director tool: change the facial expression."""
 
@@ -243,7 +243,7 @@ class NovelAIEmotion(_DirectorTool):
         return (outputs[0].image,)
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAIRemoveBackground(_ImageOnlyTool):
     """Director tool: background removal; three images and the subject's mask."""
 

@@ -77,7 +77,7 @@ def _side(default: int, name: str) -> t.InputSpec:
     )
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAIGenerate:
     """Generates images with NovelAI from the prompt, characters, source and references."""
 

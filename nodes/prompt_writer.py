@@ -89,7 +89,7 @@ def parse_answer(text: str) -> tuple[str, str, list[str]]:
     return positive.strip(), negative.strip() if isinstance(negative, str) else "", chars
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=False)
 class NovelAIPromptWriter:
     """Asks NovelAI's text model to write a prompt from an idea."""
 

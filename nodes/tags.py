@@ -11,7 +11,7 @@ from .runtime.async_node import awaits_novelai
 LANGUAGES: Final = ("en", "jp")
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=False)
 class NovelAISuggestTags:
     """Asks NovelAI which tags complete the last tag of a prompt."""
 

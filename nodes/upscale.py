@@ -33,7 +33,7 @@ MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5, "2x": 2.0}
 MAX_MAGNITUDE: Final = "max (V5)"
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAIUpscale:
     """Doubles the image's size with NovelAI's upscaler."""
 
@@ -87,7 +87,7 @@ class NovelAIUpscale:
         return (batch,)
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAIEnhance:
     """The web app's Enhance: img2img on a ×1 or ×1.5 copy at one of five levels."""
 

@@ -128,7 +128,7 @@ class NovelAIVibeFile:
         return ((*(vibes or ()), *loaded),)
 
 
-@awaits_novelai
+@awaits_novelai(one_at_a_time=True)
 class NovelAIExportVibe:
     """Writes the incoming vibes, with their encodings, as a .naiv4vibe (bundle if several)."""
 

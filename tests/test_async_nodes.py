@@ -65,7 +65,7 @@ def _decorated(fake: types.ModuleType, awaited: bool) -> type:
         def go(self, *, x: int) -> tuple[int]:
             return (x + 1,)
 
-    decorated: type = async_node.awaits_novelai(Node)
+    decorated: type = async_node.awaits_novelai(one_at_a_time=False)(Node)
     return decorated
 
 
@@ -140,3 +140,48 @@ def test_cancel_stops_an_awaited_generation_within_half_a_second(sim: Any) -> No
             run_generate_node(steps=28)  # through the coroutine FUNCTION (call_node awaits it)
         stopped = time.monotonic()
     assert pressed and stopped - pressed[0] < 0.5
+
+
+def _two_generations() -> dict[str, Any]:
+    """Two Prompt → Generate branches that do not depend on each other."""
+    workflow, _ = _parallel_graph(0.0)
+    prompt, generate = workflow["nodes"][:2]
+    twin = {**generate, "id": 12, "inputs": [{"name": "prompt", "link": 2}]}
+    twin["widgets_values"] = [*generate["widgets_values"]]
+    twin["widgets_values"][4] = 43  # another seed
+    links = [*workflow["links"][:1], [2, 1, 0, 12, 0, "NAI_PROMPT"]]
+    return {"nodes": [prompt, generate, twin], "links": links}
+
+
+def test_two_awaited_generations_take_turns_instead_of_hitting_novelais_lock(sim: Any) -> None:
+    sim.set_latency(300)
+    with comfy_runtime():
+        started = time.monotonic()
+        run = Executor(NODES).run(_two_generations())
+        elapsed = time.monotonic() - started
+    assert run.outputs[2][2] == 42 and run.outputs[12][2] == 43
+    generations = [r for r in sim.stats()["recent"] if r["path"].startswith("/ai/generate")]
+    assert [r["status"] for r in generations] == [200, 200]  # no 429 "concurrent generation"
+    assert elapsed >= 0.6  # one after the other, as NovelAI would have them
+
+
+def test_cancel_while_waiting_for_the_turn_sends_nothing(sim: Any) -> None:
+    release = threading.Event()
+
+    def hold_the_turn() -> None:
+        with async_node._ONE_GENERATION:
+            release.wait(5)
+
+    holder = threading.Thread(target=hold_the_turn, daemon=True)
+    holder.start()
+    with comfy_runtime() as runtime:
+        threading.Timer(0.3, runtime.interrupted.set).start()
+        started = time.monotonic()
+        with pytest.raises(InterruptProcessingException):
+            run_generate_node()
+        waited = time.monotonic() - started
+    release.set()
+    holder.join()
+    assert 0.3 <= waited < 0.8
+    assert any(text == async_node.WAIT_TEXT for text, _ in runtime.texts)
+    assert sim.stats()["requests"] == {}

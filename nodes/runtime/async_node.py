@@ -18,9 +18,12 @@ import asyncio
 import functools
 import importlib
 import inspect
+import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def comfy_awaits_coroutines() -> bool:
@@ -34,19 +37,54 @@ def comfy_awaits_coroutines() -> bool:
     return inspect.iscoroutinefunction(getattr(execution, "get_output_data", None))
 
 
-def awaits_novelai(cls: type[T]) -> type[T]:
+# NovelAI runs one image generation per account at a time (a second one gets 429 "Concurrent
+# generation is locked"). Awaited nodes could now overlap, so the paid image calls take turns
+# here, in graph order, instead of racing into NovelAI's lock and its bounded retries.
+_ONE_GENERATION = threading.Lock()
+WAIT_TEXT = "waiting for another NovelAI node to finish (NovelAI runs one at a time)"
+
+
+def _taking_turns(call: Callable[[], R], unique_id: object) -> R:
+    """``call()`` holding the turn; while waiting for it, ComfyUI's Cancel is polled (0.1 s)."""
+    from ...novelai_core.errors import CancelledError
+    from . import comfy_compat
+
+    told = False
+    while not _ONE_GENERATION.acquire(timeout=0.1):
+        if comfy_compat.processing_interrupted():
+            comfy_compat.raise_interrupted(CancelledError("Cancelled before sending anything."))
+        if not told:
+            node = comfy_compat.node_id(unique_id) or comfy_compat.executing_node_id()
+            comfy_compat.send_progress_text(WAIT_TEXT, node)
+            told = True
+    try:
+        return call()
+    finally:
+        _ONE_GENERATION.release()
+
+
+def awaits_novelai(*, one_at_a_time: bool) -> Callable[[type[T]], type[T]]:
     """Class decorator for a node that waits for NovelAI. Where ComfyUI awaits coroutine
     FUNCTIONs, FUNCTION becomes ``<name>_async``: a coroutine that runs the node's own method
-    ``<name>`` (unchanged, still callable directly) on a worker thread. Elsewhere: unchanged."""
-    if not comfy_awaits_coroutines():
+    ``<name>`` (unchanged, still callable directly) on a worker thread. Elsewhere: unchanged.
+
+    ``one_at_a_time``: the node makes paid image calls, which take turns (see above)."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        if not comfy_awaits_coroutines():
+            return cls
+        name: str = cls.FUNCTION  # type: ignore[attr-defined]
+        method = getattr(cls, name)
+
+        @functools.wraps(method)
+        async def run(self: Any, **inputs: Any) -> Any:
+            call = functools.partial(getattr(self, name), **inputs)
+            if one_at_a_time:
+                return await asyncio.to_thread(_taking_turns, call, inputs.get("unique_id"))
+            return await asyncio.to_thread(call)
+
+        setattr(cls, f"{name}_async", run)
+        cls.FUNCTION = f"{name}_async"  # type: ignore[attr-defined]
         return cls
-    name: str = cls.FUNCTION  # type: ignore[attr-defined]
-    method = getattr(cls, name)
 
-    @functools.wraps(method)
-    async def run(self: Any, **inputs: Any) -> Any:
-        return await asyncio.to_thread(getattr(self, name), **inputs)
-
-    setattr(cls, f"{name}_async", run)
-    cls.FUNCTION = f"{name}_async"  # type: ignore[attr-defined]
-    return cls
+    return decorate
