@@ -166,15 +166,20 @@ class NovelAIPromptWriter:
             raise InputError("NovelAI Prompt Writer: the idea is empty")
         message = idea.strip() + (f"\n\nNotes: {notes.strip()}" if notes.strip() else "")
         text = get_client().text
-        ask = {
-            "system": instruction(image_model), "model": text_model, "max_tokens": max_length,
-            "seed": seed, "cancel": GenerationProgress.cancelled,
-        }  # fmt: skip
+        system = instruction(image_model)
         answer = ""
         problem: Exception | None = None
         try:
             for attempt_temperature in (temperature, min(temperature, RETRY_TEMPERATURE)):
-                answer = text.chat(message, temperature=attempt_temperature, **ask).text
+                answer = text.chat(
+                    message,
+                    system=system,
+                    model=text_model,
+                    max_tokens=max_length,
+                    seed=seed,
+                    cancel=GenerationProgress.cancelled,
+                    temperature=attempt_temperature,
+                ).text
                 try:
                     positive, negative, characters = parse_answer(answer)
                     break
