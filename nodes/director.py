@@ -50,15 +50,29 @@ def _defry(tooltip: str) -> t.InputSpec:
     return t.integer(tooltip, 0, 0, DEFRY_MAX)
 
 
+# The tools as the web app labels them (and as node texts and refusals name them).
+TOOL_LABELS: Final = {
+    "bg-removal": "Remove Background",
+    "lineart": "Line Art",
+    "sketch": "Sketch",
+    "colorize": "Colorize",
+    "emotion": "Emotion",
+    "declutter": "Declutter",
+    "declutter-keep-bubbles": "Declutter",
+}
+
+
 def augment(
     tool: str, image: Tensor, guard: str, unique_id: str | None, **options: Unpack[ToolOptions]
 ) -> list[ToolImage]:
     """Send the first image of ``image`` to one Director tool; the images it sent back."""
+    from ..novelai_core.contract.constants import PATH_AUGMENT
     from ..novelai_core.contract.cost import augment_cost
     from ..novelai_core.contract.tool_sizes import director_size
+    from ..novelai_core.converter.tool_bodies import build_augment_request
     from .runtime.comfy_compat import node_id
     from .runtime.tensors import images_to_tensors
-    from .runtime.tool_run import first_image, run_paid_tool
+    from .runtime.tool_run import ToolJob, first_image, run_paid_tool
 
     source = first_image(image)
     width, height = director_size(*source.size)
@@ -72,13 +86,14 @@ def augment(
     ) -> GenerationResult:
         return client.augment(tool, source, cancel=cancel, on_wait=on_wait, **options)
 
-    result = run_paid_tool(
-        what=tool,
+    job = ToolJob(
+        name=TOOL_LABELS.get(tool, tool),
         cost=lambda tier: augment_cost(tool, width, height, tier=tier),
-        guard=guard,
-        node_id=node_id(unique_id),
-        send=send,
+        endpoint=PATH_AUGMENT,
+        body=build_augment_request(tool, source, **options),
+        call=send,
     )
+    result = run_paid_tool(job, guard=guard, node_id=node_id(unique_id))
     return [ToolImage(*images_to_tensors([img.image])) for img in result.images]
 
 
@@ -262,6 +277,6 @@ class NovelAIRemoveBackground(_ImageOnlyTool):
 
         outputs = augment(self.TOOL, image, spend_guard, unique_id)
         if len(outputs) != 3:
-            raise DecodeError(f"NovelAI background removal sent {len(outputs)} images, not 3")
+            raise DecodeError(f"NovelAI Remove Background sent {len(outputs)} images, not 3")
         (masked, mask), (generated, _), (blend, _) = outputs
         return masked, generated, blend, mask

@@ -59,11 +59,13 @@ class NovelAIUpscale:
     def upscale(
         self, *, image: Tensor, spend_guard: str, unique_id: str | None = None
     ) -> tuple[Tensor]:
+        from ..novelai_core.contract.constants import PATH_UPSCALE
         from ..novelai_core.contract.cost import upscale_cost
         from ..novelai_core.contract.tool_sizes import check_upscale_source
+        from ..novelai_core.converter.tool_bodies import build_upscale_request
         from .runtime.comfy_compat import node_id
         from .runtime.tensors import images_to_tensors
-        from .runtime.tool_run import first_image, run_paid_tool
+        from .runtime.tool_run import ToolJob, first_image, run_paid_tool
 
         source = first_image(image)
         check_upscale_source(*source.size)  # before the tier lookup: nothing sent at all
@@ -74,13 +76,14 @@ class NovelAIUpscale:
         ) -> GenerationResult:
             return client.upscale(source, cancel=cancel, on_wait=on_wait)
 
-        result = run_paid_tool(
-            what="upscale",
+        job = ToolJob(
+            name="Upscale",
             cost=lambda _tier: price,  # never free, whatever the tier
-            guard=spend_guard,
-            node_id=node_id(unique_id),
-            send=send,
+            endpoint=PATH_UPSCALE,
+            body=build_upscale_request(source),
+            call=send,
         )
+        result = run_paid_tool(job, guard=spend_guard, node_id=node_id(unique_id))
         batch, _ = images_to_tensors([result.images[0].image])
         return (batch,)
 

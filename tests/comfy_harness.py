@@ -91,6 +91,8 @@ def _stand_in_modules(runtime: ComfyRuntime) -> dict[str, types.ModuleType]:
             self.current = value
             runtime.updates.append((value, self.total if total is None else total, preview))
             runtime.progressed.set()
+            # ComfyUI's progress hook (main.py) starts with this: Cancel raises inside the bar.
+            throw_exception_if_processing_interrupted()
 
         def update(self, value: int) -> None:
             self.update_absolute(self.current + value)

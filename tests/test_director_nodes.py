@@ -132,4 +132,5 @@ def test_the_cost_is_shown_under_the_node(sim: Any) -> None:
             image=gradient(SOURCE_W, SOURCE_H), spend_guard="free only", unique_id="7"
         )
     texts = [text for text, node in runtime.texts if node == "7"]
-    assert any("sketch: estimated cost" in text and "free" in text for text in texts)
+    assert texts[0] == "Sending to NovelAI: free."
+    assert texts[-1] == "Done: free."

@@ -37,9 +37,9 @@ def test_upscale_is_refused_under_free_only_even_on_opus(sim: Any) -> None:
     with pytest.raises(errors.SpendLimitError, match="Nothing was sent") as caught:
         upscale.NovelAIUpscale().upscale(image=gradient(96, 64), spend_guard="free only")
     message = str(caught.value)
-    assert "this tool run (upscale) is estimated at 1 Anlas on your Opus" in message
+    assert "this Upscale run is estimated at 1 Anlas on your Opus" in message
     assert "generation" not in message and "1024x1024" not in message
-    assert "spend_guard to 'up to 10 Anlas'" in message
+    assert "spend guard to 'up to 10 Anlas'" in message
     assert sim.requests_seen(PATH_UPSCALE) == []
 
 

@@ -78,7 +78,7 @@ def test_the_vibe_node_says_stored_or_will_be_encoded_before_generate_pays(comfy
     assert _encodes(comfy.sim) == 0
     run_generate_node(vibes=chain, spend_guard="up to 10 Anlas", model=V45)
     assert _encodes(comfy.sim) == 1 and comfy.sim.spent() == 2
-    assert any("incl. 1 vibe encoding(s) at 2 Anlas" in text for text in _texts(comfy, "7"))
+    assert any("incl. 1 vibe encoding at 2 Anlas each" in text for text in _texts(comfy, "7"))
     assert len(list((comfy.root / "user" / "novelai-nodes" / "vibes").glob("*.vibe"))) == 1
 
     _vibe(_tensor(), unique_id="4")

@@ -43,8 +43,9 @@ STREAM_CHUNK = 64 * 1024
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 180.0)
 _NETWORK_ERRORS = (requests.RequestException, u3.HTTPError, OSError)
 _ID_ALPHABET = string.ascii_letters + string.digits
-BUSY_REASON = "waiting for NovelAI (another generation is running on this account)"
-CONNECT_REASON = "could not reach NovelAI; retrying"
+# What a wait is for, as on_wait reports it (the caller says "waiting" and when it tries again).
+BUSY_REASON = "another generation is running on this account"
+CONNECT_REASON = "NovelAI could not be reached"
 __all__ = [
     "DEFAULT_TIMEOUT",
     "NO_RETRY",
