@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from .runtime import schema as t
+from .runtime import widgets
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -89,9 +90,10 @@ class NovelAILoadPNG:
     )
     CATEGORY = CATEGORY_IMAGE
     FUNCTION = "load"
+    # model and sampler carry the combos' types, so they link into NovelAI Generate's widgets.
     RETURN_TYPES = (
-        "IMAGE", "MASK", "STRING", "STRING", "INT", "STRING", "INT", "INT", "INT", "FLOAT",
-        "STRING", t.CHARACTERS, "STRING",
+        "IMAGE", "MASK", "STRING", "STRING", "INT", widgets.MODEL_COMBO, "INT", "INT", "INT",
+        "FLOAT", widgets.SAMPLER_COMBO, t.CHARACTERS, "STRING",
     )  # fmt: skip
     RETURN_NAMES = (
         "image", "mask", "prompt", "negative", "seed", "model", "width", "height", "steps",

@@ -261,6 +261,13 @@ class Executor:
         self._cache: dict[str, tuple[Any, ...]] = {}
 
     def run(self, workflow: Mapping[str, Any]) -> WorkflowRun:
+        """Validate ``workflow`` as ComfyUI would (AssertionError naming each problem), run it."""
+        from tests.prompt_validation import CORE_NODES, api_prompt, validate_prompt
+
+        classes = {**CORE_NODES, **self.mappings}
+        problems = validate_prompt(api_prompt(workflow, classes), classes)
+        if problems:
+            raise AssertionError("ComfyUI refuses this workflow:\n" + "\n".join(map(str, problems)))
         nodes = {node["id"]: node for node in workflow["nodes"]}
         links = {link[0]: link for link in workflow["links"]}
         outputs: dict[int, tuple[Any, ...]] = {}

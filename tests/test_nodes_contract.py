@@ -159,8 +159,13 @@ def _schema() -> dict[str, Any]:
             f"{section} {name}: {_type_name(entry)}"
             for section in ("required", "optional", "hidden")
             for name, entry in spec.get(section, {}).items()
-        ] + ["-> " + ", ".join(node_class.RETURN_TYPES)]
+        ] + ["-> " + ", ".join(_output_type(r) for r in node_class.RETURN_TYPES)]
     return schema
+
+
+def _output_type(entry: Any) -> str:
+    """An output's type as the frontend names it: a combo's option list is "COMBO"."""
+    return "COMBO" if isinstance(entry, list) else str(entry)
 
 
 def _type_name(entry: Any) -> str:

@@ -13,6 +13,7 @@ import torch
 from novelai_core.contract.capabilities import inpainting_capability
 from novelai_core.contract.constants import PATH_GENERATE_STREAM, SIZE_PRESETS, grid_center
 from tests.comfy_harness import WORKFLOWS_DIR, Executor, load_pack, load_workflow, widget_names
+from tests.prompt_validation import CORE_NODES, api_prompt, validate_prompt
 from tests.tool_support import comfy_folders, write_example_inputs
 
 PACK = load_pack()
@@ -188,3 +189,36 @@ def test_example_generations_on_v5_use_the_web_apps_guidance_of_7(name: str) -> 
             widgets = _widgets(node)
             if str(widgets.get("model", "")).startswith("nai-diffusion-5"):
                 assert widgets["scale"] == 7.0, (name, node["id"])
+
+
+# ------------------------------------------------------------ ComfyUI's prompt validation
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_the_example_workflow_passes_comfyuis_prompt_validation(name: str, sim: Any) -> None:
+    classes = {**CORE_NODES, **MAPPINGS}
+    prompt = api_prompt(load_workflow(name), classes)
+    assert validate_prompt(prompt, classes) == []
+
+
+def test_a_string_output_linked_into_a_combo_is_refused_as_comfyui_refuses_it() -> None:
+    classes = {**CORE_NODES, **MAPPINGS}
+    prompt = api_prompt(load_workflow("novelai_txt2img.json"), classes)
+    generate = next(i for i, n in prompt.items() if n["class_type"] == "NovelAI_Generate")
+    prompt["99"] = {"class_type": "NovelAI_Prompt", "inputs": {}}
+    prompt[generate]["inputs"]["sampler"] = ["99", 0]  # NAI_PROMPT into the sampler combo
+    problems = [str(p) for p in validate_prompt(prompt, classes)]
+    assert any("Return type mismatch between linked nodes: sampler" in p for p in problems)
+
+
+def test_missing_inputs_and_values_outside_the_widget_are_refused() -> None:
+    classes = {**CORE_NODES, **MAPPINGS}
+    prompt = api_prompt(load_workflow("novelai_txt2img.json"), classes)
+    generate = next(i for i, n in prompt.items() if n["class_type"] == "NovelAI_Generate")
+    del prompt[generate]["inputs"]["prompt"]
+    prompt[generate]["inputs"]["steps"] = 0
+    prompt[generate]["inputs"]["size"] = "Huge"
+    details = {(p.message, p.details) for p in validate_prompt(prompt, classes)}
+    assert ("Required input is missing", "prompt") in details
+    assert ("Value 0 smaller than min of 1", "steps") in details
+    assert any(m == "Value not in list" and d.startswith("size: 'Huge'") for m, d in details)
