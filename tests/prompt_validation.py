@@ -41,11 +41,8 @@ class SaveImage:
         }
 
 
-class PreviewImage:
-    """ComfyUI's PreviewImage: images only."""
-
-    RETURN_TYPES = ()
-    OUTPUT_NODE = True
+class PreviewImage(SaveImage):
+    """ComfyUI's PreviewImage (a SaveImage there too): images only."""
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
