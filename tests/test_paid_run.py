@@ -5,6 +5,8 @@ state under the node after every run (done, stored, failed, cancelled)."""
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +212,39 @@ def test_cancel_after_the_images_arrived_still_saves_them(
         saved = sorted(p.name for p in Path(folders.get_output_directory()).glob("NovelAI_*"))
     assert len(saved) == 2
     assert _texts(runtime)[-1].startswith("Cancelled.") and saved[0] in _texts(runtime)[-1]
+
+
+# ------------------------------------------------------------------ an unreachable host
+
+
+@pytest.fixture
+def unreachable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # bound, never listening: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("NAI_IMAGE_BASE_URL", f"http://127.0.0.1:{probe.getsockname()[1]}")
+    monkeypatch.setenv("NAI_ACCESS_TOKEN", "pst-unreachable-test")
+    monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
+    monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
+
+
+def test_generate_fails_within_ten_seconds_when_novelai_is_unreachable(unreachable: None) -> None:
+    started = time.monotonic()
+    with comfy_runtime() as runtime, pytest.raises(errors.NovelAIConnectionError):
+        _generate()
+    assert time.monotonic() - started < 10
+    texts = _texts(runtime)
+    assert texts[0].startswith("Waiting: NovelAI could not be reached; trying again in 1 s")
+    assert texts[-1].startswith("Failed: NovelAI: could not connect to 127.0.0.1:")
+    assert texts[-1].endswith("the connection was refused; nothing was sent.")
+
+
+def test_the_account_node_fails_within_ten_seconds_when_novelai_is_unreachable(
+    unreachable: None,
+) -> None:
+    started = time.monotonic()
+    with comfy_runtime() as runtime:
+        runtime.executing_node = "4"
+        with pytest.raises(errors.NovelAIConnectionError):
+            NODES["NovelAI_Account"]().show()
+    assert time.monotonic() - started < 10
+    assert [t for t, node in runtime.texts if node == "4"][-1].startswith("Failed: NovelAI: could")

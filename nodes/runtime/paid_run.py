@@ -66,7 +66,7 @@ def run_paid(job: PaidJob, *, guard: str, node_id: str | None) -> Any:
         if stored is not None:
             state.stored()
             return stored
-        tier = account_tier(client, cancel, metered=job.metered)
+        tier = account_tier(client, cancel, metered=job.metered, on_wait=state.on_wait)
         job, estimate, reduced = _fitted(job, client, tier, guard)
         stored = result_store.get(job.key(client)) if reduced else None
         if stored is not None:

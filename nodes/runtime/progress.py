@@ -99,10 +99,8 @@ class GenerationProgress:
 
     def on_wait(self, attempt: int, delay: float, reason: str) -> None:
         """The client waits (429 or a failed connect) before another try: say what for."""
-        self.text(
-            f"Waiting: {reason}; trying again in {delay:.0f} s (try {attempt + 1}). "
-            f"Cost: {self.cost_text}."
-        )
+        cost = f" Cost: {self.cost_text}." if self.cost_text else ""
+        self.text(f"Waiting: {reason}; trying again in {delay:.0f} s (try {attempt + 1}).{cost}")
 
     def finish(self, note: str = "") -> None:
         """Final state: done, with the Anlas the estimate gave (and what fit to free reduced)."""

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ...novelai_core.client import NovelAIClient
+    from ...novelai_core.transport.http_transport import WaitCallback
 
 _lock = threading.Lock()
 _cached: tuple[tuple[str, str, str], NovelAIClient] | None = None
@@ -41,6 +42,7 @@ def get_client() -> NovelAIClient:
     """The shared ``NovelAIClient`` for the current token and base URL."""
     global _cached  # noqa: PLW0603 - a process-wide cache is the point
     from ...novelai_core.client import NovelAIClient
+    from ...novelai_core.transport.http_transport import WaitCallback
     from ..vibe_store_node import shared_store
 
     key = _key()
@@ -60,7 +62,11 @@ def _close(entry: tuple[tuple[str, str, str], NovelAIClient] | None) -> None:
 
 
 def account_tier(
-    client: NovelAIClient, cancel: Callable[[], bool] | None = None, *, metered: bool = False
+    client: NovelAIClient,
+    cancel: Callable[[], bool] | None = None,
+    *,
+    metered: bool = False,
+    on_wait: WaitCallback | None = None,
 ) -> int:
     """The account's tier for estimates: looked up, then reused for TIER_TTL_S per client.
 
@@ -72,7 +78,7 @@ def account_tier(
         known = _tiers.get(client)
     if not metered and known is not None and now - known[0] < TIER_TTL_S:
         return known[1]
-    tier = int(client.subscription(cancel=cancel).tier)
+    tier = int(client.subscription(cancel=cancel, on_wait=on_wait).tier)
     with _lock:
         _tiers[client] = (now, tier)
     return tier

@@ -159,6 +159,7 @@ class EventStream:
             cancel=self._cancel,
             on_wait=self._on_wait,
             stream=True,
+            timeout=self._transport.stream_timeout(),
             json=built.body,
         )
         assert isinstance(response, StreamResponse)
