@@ -90,7 +90,7 @@ def augment(
         name=TOOL_LABELS.get(tool, tool),
         cost=lambda tier: augment_cost(tool, width, height, tier=tier),
         endpoint=PATH_AUGMENT,
-        body=build_augment_request(tool, source, **options),
+        body=lambda: build_augment_request(tool, source, **options),
         call=send,
     )
     result = run_paid_tool(job, guard=guard, node_id=node_id(unique_id))

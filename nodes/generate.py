@@ -270,12 +270,13 @@ def build_model(model_class: type[Model], **fields: object) -> Model:
     from pydantic import ValidationError
 
     from ..novelai_core.errors import InputError
+    from .runtime.wording import widget_label
 
     try:
         return model_class(**fields)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or model_class.__name__}: {err['msg']}"
+            f"{widget_label(str(err['loc'][-1])) if err['loc'] else 'settings'}: {err['msg']}"
             for err in exc.errors()
         )
         raise InputError(f"NovelAI settings: {problems}") from None

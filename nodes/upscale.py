@@ -68,8 +68,6 @@ class NovelAIUpscale:
         from .runtime.tool_run import ToolJob, first_image, run_paid_tool
 
         source = first_image(image)
-        check_upscale_source(*source.size)  # before the tier lookup: nothing sent at all
-        price = upscale_cost(*source.size)
 
         def send(
             client: NovelAIClient, cancel: Callable[[], bool], on_wait: WaitCallback
@@ -78,10 +76,11 @@ class NovelAIUpscale:
 
         job = ToolJob(
             name="Upscale",
-            cost=lambda _tier: price,  # never free, whatever the tier
+            cost=lambda _tier: upscale_cost(*source.size),  # never free, whatever the tier
             endpoint=PATH_UPSCALE,
-            body=build_upscale_request(source),
+            body=lambda: build_upscale_request(source),
             call=send,
+            checks=lambda: check_upscale_source(*source.size),  # before anything is sent
         )
         result = run_paid_tool(job, guard=spend_guard, node_id=node_id(unique_id))
         batch, _ = images_to_tensors([result.images[0].image])

@@ -216,7 +216,7 @@ def _check_exportable(
     if limit is not None and cost > limit:
         raise SpendLimitError(
             f"NovelAI: exporting needs {cost} Anlas of vibe encodings for {model}, above the "
-            f"spend guard '{guard}'. Nothing was sent. Set spend_guard to allow it."
+            f"spend guard '{guard}'. Nothing was sent. Raise the spend guard to allow it."
         )
 
 

@@ -473,9 +473,8 @@ class NovelAIClient:
 def attach_partial(exc: NovelAIError, images: tuple[GeneratedImage, ...], wanted: int) -> None:
     """Put the images that arrived on the error; its text (str) then says how many."""
     exc.partial = images
-    exc.partial_notes = (
-        f"{len(images)} of {wanted} images arrived; they are in the error's .partial.",
-    )
+    # The images themselves are on ``exc.partial`` (for programs); the text is for people.
+    exc.partial_notes = (f"{len(images)} of {wanted} images arrived before the failure.",)
 
 
 def check_count(images: tuple[GeneratedImage, ...], wanted: int, response: HttpResponse) -> None:

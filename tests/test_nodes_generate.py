@@ -120,7 +120,7 @@ def test_v3_raw_vibes_go_out_as_images_and_cost_nothing_on_opus(sim: Any) -> Non
         ({"model": "nai-diffusion-3", "noise_schedule": "native", "transparent_background": True},
          "transparency"),
         ({"width": 250}, "multiple of 64"),
-        ({"samples": 8, "width": 1024, "height": 1024}, "n_samples"),
+        ({"samples": 8, "width": 1024, "height": 1024}, "^samples: 8 is outside"),
     ],
 )  # fmt: skip
 def test_settings_a_model_cannot_take_are_refused_before_any_request(

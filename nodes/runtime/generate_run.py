@@ -20,9 +20,15 @@ def check_locally(request: Any) -> None:
     only after the spend guard. A stand-in encoding lets every other rule be checked first, so
     a mistake is reported before any network call.
     """
+    from ...novelai_core.errors import InputError
     from ...novelai_core.vibes.encoding import validate_with_pending_vibes
+    from .wording import reword
 
-    validate_with_pending_vibes(request)
+    try:
+        validate_with_pending_vibes(request)
+    except InputError as exc:
+        reword(exc)
+        raise
 
 
 def run_generation(
@@ -31,7 +37,6 @@ def run_generation(
     """Everything after the request is built; returns the node's four outputs."""
     from .paid_run import run_paid
 
-    check_locally(request)
     result = run_paid(GenerationJob(request, stream), guard=guard, node_id=node_id)
     settings = result.request.settings if result.request is not None else request.settings
     return outputs(result, settings.seed, alpha=bool(settings.transparent_background))
@@ -58,6 +63,9 @@ class GenerationJob:
         from ...novelai_core.contract.validation import effective_capability
 
         return bool(effective_capability(self.request).opus_allowance_metered)
+
+    def check(self) -> None:
+        check_locally(self.request)
 
     def key(self, client: Any) -> bytes | None:
         """The body the client would send: vibes from the store, the stream format it picks.

@@ -12,6 +12,7 @@ from typing import Any, NoReturn, Protocol
 
 from . import comfy_compat, result_store, spend_guard
 from .progress import GenerationProgress, cost_text
+from .wording import reword
 
 
 class PaidJob(Protocol):
@@ -30,6 +31,9 @@ class PaidJob(Protocol):
     @property
     def metered(self) -> bool:
         """Priced by Opus' V5 allowance: the tier is then looked up afresh (session)."""
+
+    def check(self) -> None:
+        """Local checks: InputError for anything NovelAI would refuse, before any call."""
 
     def key(self, client: Any) -> bytes | None:
         """The exact request as sent (result_store.request_key); None when not known yet."""
@@ -61,6 +65,7 @@ def run_paid(job: PaidJob, *, guard: str, node_id: str | None) -> Any:
     state = _progress(job, node_id, "")
     sent = False
     try:
+        job.check()
         client = get_client()
         stored = result_store.get(job.key(client))
         if stored is not None:
@@ -83,6 +88,7 @@ def run_paid(job: PaidJob, *, guard: str, node_id: str | None) -> Any:
         _cancelled(state, exc, sent=sent)
     except NovelAIError as exc:
         save_partial(exc)
+        reword(exc)
         state.failed(exc.message)
         raise
     except Exception as exc:

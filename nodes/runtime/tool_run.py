@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from . import result_store, spend_guard
@@ -25,8 +26,9 @@ class ToolJob:
     name: str
     cost: Callable[[int], int]
     endpoint: str
-    body: Mapping[str, Any]
+    body: Callable[[], Mapping[str, Any]]  # the wire body, built after the local checks
     call: Send
+    checks: Callable[[], None] | None = None  # local checks (InputError), before any call
     steps: int = 1
     samples: int = 1
     metered: bool = False
@@ -35,8 +37,16 @@ class ToolJob:
     def what(self) -> str:
         return spend_guard.tool_run(self.name)
 
+    def check(self) -> None:
+        if self.checks is not None:
+            self.checks()
+
     def key(self, client: Any) -> bytes:
-        return result_store.request_key(client.base_url, self.endpoint, self.body)
+        return result_store.request_key(client.base_url, self.endpoint, self._body)
+
+    @cached_property
+    def _body(self) -> Mapping[str, Any]:
+        return self.body()
 
     def estimate(self, client: Any, tier: int) -> Any:
         from ...novelai_core.contract.cost import CostEstimate

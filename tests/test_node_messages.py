@@ -1,0 +1,92 @@
+"""What a ComfyUI user reads, from node texts and error dialogs, is for people: no Python class
+names, no attribute paths, counts from 1, widgets named as they are labelled."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from novelai_core.contract.constants import PATH_GENERATE_STREAM
+from tests.comfy_harness import comfy_runtime, load_pack, pack_module
+from tests.tool_support import gradient, point_nodes_at
+
+NODES = load_pack().NODE_CLASS_MAPPINGS
+errors = pack_module("novelai_core.errors")
+JARGON = re.compile(
+    r"[A-Z][a-z]+(?:[A-Z][a-z]*)+(?:Error|Exception)\b"  # ProtocolError, MaxRetryError …
+    r"|\b\w+\.\w+\b(?<!\d\.\d)"  # settings.smea, the error's .partial
+    r"|\bspend_guard\b|\bbg-removal\b|sample\(s\)|\bsamples? 0\b"
+)
+
+
+@pytest.fixture
+def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    return point_nodes_at(simulator, monkeypatch, tmp_path)
+
+
+def _generate(**overrides: Any) -> Any:
+    prompt = NODES["NovelAI_Prompt"]().build(
+        prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
+        uc_preset="heavy",
+    )[0]  # fmt: skip
+    arguments: dict[str, Any] = {
+        "prompt": prompt, "model": "nai-diffusion-4-5-full", "size": "Custom", "width": 256,
+        "height": 384, "seed": 5, "steps": 6, "scale": 5.0, "sampler": "k_euler_ancestral",
+        "noise_schedule": "karras", "cfg_rescale": 0.0, "variety": False, "samples": 1,
+        "spend_guard": "up to 50 Anlas", "stream": True, "smea": "off", "decrisper": False,
+        "transparent_background": False, "unique_id": "2",
+    }  # fmt: skip
+    arguments.update(overrides)
+    return NODES["NovelAI_Generate"]().generate(**arguments)
+
+
+def _readable(text: str) -> None:
+    # File names and hosts are fine ("NovelAI_partial_5_1.png", "127.0.0.1"): drop them first.
+    plain = re.sub(r"\S+\.(png|jpg)\b|\d+(\.\d+){3}(:\d+)?|/\S+", "", text)
+    assert not JARGON.search(plain), f"jargon in {text!r}: {JARGON.search(plain)}"
+
+
+FAILURES: dict[str, Callable[[Any], None]] = {
+    "a V3 option on V4.5": lambda sim: _generate(smea="SMEA"),
+    "too many samples": lambda sim: _generate(width=1024, height=1024, samples=8),
+    "a stream cut after one of three images": lambda sim: (
+        sim.set_fault("missing_last_image", path=PATH_GENERATE_STREAM),
+        _generate(samples=3),
+    ),
+    "a server error": lambda sim: (sim.set_fault("http_500"), _generate()),
+    "Remove Background under 'free only'": lambda sim: NODES["NovelAI_RemoveBackground"]().run(
+        image=gradient(256, 256), spend_guard="free only", unique_id="2"
+    ),
+    "a refused spend": lambda sim: (sim.set_tier(0), _generate(spend_guard="free only")),
+}
+
+
+@pytest.mark.parametrize("case", list(FAILURES))
+def test_failure_messages_and_node_texts_name_no_code(sim: Any, case: str) -> None:
+    with comfy_runtime() as runtime, pytest.raises(errors.NovelAIError) as caught:
+        FAILURES[case](sim)
+    _readable(str(caught.value))
+    texts = [text for text, node in runtime.texts if node == "2"]
+    assert texts and texts[-1].startswith("Failed: ")
+    for text in texts:
+        _readable(text)
+
+
+def test_a_missing_image_is_counted_from_one(sim: Any) -> None:
+    sim.set_fault("missing_last_image", path=PATH_GENERATE_STREAM)
+    with pytest.raises(errors.StreamError) as caught:
+        _generate(samples=3)
+    assert "before image 3 of 3 arrived (2 of 3 received)" in str(caught.value)
+
+
+def test_a_v3_option_is_named_by_its_widget(sim: Any) -> None:
+    with pytest.raises(errors.InputError) as caught:
+        _generate(smea="SMEA")
+    assert str(caught.value).startswith("smea: SMEA is only available on V3 models")
