@@ -13,7 +13,7 @@ import pytest
 
 from novelai_core.contract.constants import PATH_GENERATE_STREAM
 from tests.comfy_harness import comfy_runtime, load_pack, pack_module
-from tests.tool_support import gradient, point_nodes_at
+from tests.tool_support import generate_node_inputs, gradient, point_nodes_at
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
@@ -36,14 +36,7 @@ def _generate(**overrides: Any) -> Any:
         prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
         uc_preset="heavy",
     )[0]  # fmt: skip
-    arguments: dict[str, Any] = {
-        "prompt": prompt, "model": "nai-diffusion-4-5-full", "size": "Custom", "width": 256,
-        "height": 384, "seed": 5, "steps": 6, "scale": 5.0, "sampler": "k_euler_ancestral",
-        "noise_schedule": "karras", "cfg_rescale": 0.0, "variety": False, "samples": 1,
-        "spend_guard": "up to 50 Anlas", "stream": True, "smea": "off", "decrisper": False,
-        "transparent_background": False, "unique_id": "2",
-    }  # fmt: skip
-    arguments.update(overrides)
+    arguments = generate_node_inputs(prompt, **{"seed": 5, "unique_id": "2", **overrides})
     return NODES["NovelAI_Generate"]().generate(**arguments)
 
 

@@ -24,7 +24,7 @@ from tests.comfy_harness import (
     load_pack,
     pack_module,
 )
-from tests.tool_support import comfy_folders, gradient, point_nodes_at
+from tests.tool_support import comfy_folders, generate_node_inputs, gradient, point_nodes_at
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
@@ -46,15 +46,7 @@ def _prompt() -> Any:
 
 
 def _generate(**overrides: Any) -> Any:
-    arguments: dict[str, Any] = {
-        "prompt": _prompt(), "model": "nai-diffusion-4-5-full", "size": "Custom", "width": 256,
-        "height": 384, "seed": 7, "steps": 6, "scale": 5.0, "sampler": "k_euler_ancestral",
-        "noise_schedule": "karras", "cfg_rescale": 0.0, "variety": False, "samples": 1,
-        "spend_guard": "up to 50 Anlas", "stream": True, "smea": "off", "decrisper": False,
-        "transparent_background": False, "unique_id": "9",
-    }  # fmt: skip
-    arguments.update(overrides)
-    return NODES["NovelAI_Generate"]().generate(**arguments)
+    return NODES["NovelAI_Generate"]().generate(**generate_node_inputs(_prompt(), **overrides))
 
 
 def _texts(runtime: Any) -> list[str]:
