@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple, TypedDict
 
 from ..novelai_core.contract.constants import EMOTIONS
+from ..novelai_core.contract.cost import augment_cost
 from .runtime import schema as t
 from .runtime import widgets
+from .runtime.spend_guard import FREE_ONLY, smallest_admitting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,7 +69,6 @@ def augment(
 ) -> list[ToolImage]:
     """Send the first image of ``image`` to one Director tool; the images it sent back."""
     from ..novelai_core.contract.constants import PATH_AUGMENT
-    from ..novelai_core.contract.cost import augment_cost
     from ..novelai_core.contract.tool_sizes import director_size
     from ..novelai_core.converter.tool_bodies import build_augment_request
     from .runtime.comfy_compat import node_id
@@ -101,6 +102,7 @@ class _DirectorTool:
     """Shared shape of the one-image tools: image, options and spend guard in, one IMAGE out."""
 
     TOOL: ClassVar[str]
+    GUARD: ClassVar[str] = FREE_ONLY  # the spend guard's default
     CATEGORY = CATEGORY_DIRECTOR
     FUNCTION = "run"
     RETURN_TYPES: tuple[str, ...] = ("IMAGE",)
@@ -114,7 +116,10 @@ class _DirectorTool:
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
         return {
-            "required": {**cls._required(), "spend_guard": widgets.spend_guard()},
+            "required": {
+                **cls._required(),
+                "spend_guard": widgets.spend_guard(default=cls.GUARD),
+            },
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
@@ -256,10 +261,13 @@ class NovelAIRemoveBackground(_ImageOnlyTool):
     """Director tool: background removal; three images and the subject's mask."""
 
     TOOL = "bg-removal"
+    # Never free: 3× a 1 MP image + 5 Anlas; the guard admits that by default.
+    GUARD = smallest_admitting(augment_cost(TOOL, 832, 1216))
     DESCRIPTION = (
         "NovelAI Director tool 'Remove Background'. Outputs: the subject on a removed "
         "background (its transparency as the MASK), the generated background, and the blend. "
-        "Never free: 3× a 1 MP image + 5 Anlas (about 65), so raise the spend guard to use it."
+        "Never free: about 65 Anlas for a 1 MP image (3× the image + 5), so its spend guard "
+        "starts at 'up to 100 Anlas'."
     )
     RETURN_TYPES = ("IMAGE", "IMAGE", "IMAGE", "MASK")
     RETURN_NAMES = ("masked", "generated", "blend", "mask")

@@ -234,7 +234,9 @@ class NovelAISavePNG:
             "required": {
                 "images": t.socket("IMAGE", "Images from NovelAI Generate or a NovelAI tool."),
                 "filename_prefix": t.text(
-                    "File name prefix; may contain a subfolder, e.g. 'novelai/img'.", "NovelAI"
+                    "File name prefix; may contain a subfolder, e.g. 'novelai/img'.",
+                    "NovelAI",
+                    multiline=False,  # one line, as in ComfyUI's Save Image
                 ),
             },
             "hidden": {

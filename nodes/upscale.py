@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from ..novelai_core.contract.constants import ENHANCE_LEVELS
+from ..novelai_core.contract.cost import UPSCALE_PRICES
 from .runtime import schema as t
 from .runtime import widgets
+from .runtime.spend_guard import smallest_admitting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,6 +32,8 @@ CATEGORY_UPSCALE: Final = "NovelAI/upscale"
 MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5, "2x": 2.0}
 # V5's Enhance "Max": the request keeps the source's size and NovelAI enlarges it (R10).
 MAX_MAGNITUDE: Final = "max (V5)"
+# Never free (1-4 Anlas by source area): the guard admits the highest price by default.
+UPSCALE_GUARD: Final = smallest_admitting(max(price for _, price in UPSCALE_PRICES))
 
 
 class NovelAIUpscale:
@@ -38,7 +42,7 @@ class NovelAIUpscale:
     DESCRIPTION = (
         "NovelAI's 2× upscaler (the 2026 endpoint). Sources up to 1536×2048 (either way round) "
         "are accepted; larger ones are refused before anything is sent. Never free: 1 to 4 "
-        "Anlas by source area, so raise the spend guard above 'free only' to use it."
+        "Anlas by source area, so its spend guard starts at 'up to 10 Anlas'."
     )
     CATEGORY = CATEGORY_UPSCALE
     FUNCTION = "upscale"
@@ -51,7 +55,7 @@ class NovelAIUpscale:
         return {
             "required": {
                 "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
-                "spend_guard": widgets.spend_guard(),
+                "spend_guard": widgets.spend_guard(default=UPSCALE_GUARD),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},
         }

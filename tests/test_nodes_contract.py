@@ -119,7 +119,8 @@ def test_prompt_widgets_are_multiline_and_keep_novelai_syntax_from_the_frontend(
     ]
     assert text_widgets
     for node_id, name, options in text_widgets:
-        assert options.get("multiline") is True, (node_id, name)
+        # File name prefixes are one line, as in ComfyUI's Save Image; the rest is prompt text.
+        assert options.get("multiline") is (name != "filename_prefix"), (node_id, name)
         assert options.get("dynamicPrompts") is False, (node_id, name)
 
 

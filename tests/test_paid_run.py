@@ -240,3 +240,23 @@ def test_the_account_node_fails_within_ten_seconds_when_novelai_is_unreachable(
             NODES["NovelAI_Account"]().show()
     assert time.monotonic() - started < 10
     assert [t for t, node in runtime.texts if node == "4"][-1].startswith("Failed: NovelAI: could")
+
+
+# ------------------------------------------------------------------ fresh nodes run
+
+
+def _default_guard(node_id: str) -> str:
+    return str(NODES[node_id].INPUT_TYPES()["required"]["spend_guard"][1]["default"])
+
+
+def test_a_fresh_upscale_and_remove_background_node_run_with_their_default_guard(
+    sim: Any,
+) -> None:
+    (upscaled,) = NODES["NovelAI_Upscale"]().upscale(
+        image=gradient(832, 1216), spend_guard=_default_guard("NovelAI_Upscale")
+    )
+    masked, *_ = NODES["NovelAI_RemoveBackground"]().run(
+        image=gradient(832, 1216), spend_guard=_default_guard("NovelAI_RemoveBackground")
+    )
+    assert tuple(upscaled.shape) == (1, 2432, 1664, 3) and masked.shape[0] == 1
+    assert _default_guard("NovelAI_Sketch") == "free only"  # free on Opus at this size

@@ -74,6 +74,7 @@ def sampler(tooltip: str) -> t.InputSpec:
     return t.combo(SAMPLER_COMBO, K_EULER_ANCESTRAL, tooltip)
 
 
-def spend_guard(tooltip: str = guard.TOOLTIP) -> t.InputSpec:
-    """The spend guard combo; 'free only' by default so nothing costs Anlas unasked."""
-    return t.combo(guard.OPTIONS, guard.FREE_ONLY, tooltip)
+def spend_guard(tooltip: str = guard.TOOLTIP, *, default: str = guard.FREE_ONLY) -> t.InputSpec:
+    """The spend guard combo; 'free only' by default so nothing costs Anlas unasked. A tool that
+    is never free defaults to the smallest guard admitting its usual cost (a fresh node runs)."""
+    return t.combo(guard.OPTIONS, default, tooltip)
