@@ -47,6 +47,14 @@ def v5_allowance_text(tier: int | None, percent: float | None) -> str:
 class NovelAIAccount:
     """Shows the account the nodes use. Costs nothing: it reads /user/subscription."""
 
+    SEARCH_ALIASES = (
+        "nai account",
+        "anlas",
+        "balance",
+        "subscription",
+        "opus",
+    )
+
     DESCRIPTION = (
         "Shows which NovelAI token the nodes use (masked, and where it came from: environment "
         "variable or token file), the subscription tier, the Anlas balance and how much of "

@@ -260,6 +260,14 @@ class NovelAIEmotion(_DirectorTool):
 class NovelAIRemoveBackground(_ImageOnlyTool):
     """Director tool: background removal; three images and the subject's mask."""
 
+    SEARCH_ALIASES = (
+        "nai remove background",
+        "background removal",
+        "bg removal",
+        "cutout",
+        "transparent",
+    )
+
     TOOL = "bg-removal"
     # Never free: 3× a 1 MP image + 5 Anlas; the guard admits that by default.
     GUARD = smallest_admitting(augment_cost(TOOL, 832, 1216))

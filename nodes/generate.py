@@ -79,6 +79,18 @@ def _side(default: int, name: str) -> t.InputSpec:
 class NovelAIGenerate:
     """Generates images with NovelAI from the prompt, characters, source and references."""
 
+    # Newer ComfyUI matches these in node search (its node info sends SEARCH_ALIASES; older
+    # versions ignore it). The main nodes of the pack have them.
+    SEARCH_ALIASES = (
+        "nai",
+        "novel ai",
+        "anime",
+        "txt2img",
+        "img2img",
+        "text to image",
+        "image generation",
+    )
+
     DESCRIPTION = (
         "Generates images with NovelAI (V3 to V5). Connect a NovelAI Prompt; optionally "
         "characters, an img2img/inpaint source, vibes or character references. The spend guard "

@@ -80,6 +80,13 @@ def _characters(recorded: tuple[RecordedCharacter, ...]) -> tuple[Character, ...
 class NovelAILoadPNG:
     """Loads a NovelAI PNG and outputs its image and the parameters it was made with."""
 
+    SEARCH_ALIASES = (
+        "nai metadata",
+        "png info",
+        "read metadata",
+        "regenerate",
+    )
+
     DESCRIPTION = (
         "Loads a PNG made by NovelAI from ComfyUI's input folder and outputs the image plus "
         "what NovelAI recorded: prompt, negative, seed, model, size, steps, scale, sampler and "
@@ -214,6 +221,12 @@ def _metadata_disabled() -> bool:
 
 class NovelAISavePNG:
     """Saves NovelAI's original PNGs (metadata intact) with ComfyUI's workflow added."""
+
+    SEARCH_ALIASES = (
+        "nai save",
+        "save image",
+        "keep metadata",
+    )
 
     DESCRIPTION = (
         "Saves images to ComfyUI's output folder as the ORIGINAL PNG NovelAI sent, so its "

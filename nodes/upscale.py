@@ -39,6 +39,13 @@ UPSCALE_GUARD: Final = smallest_admitting(max(price for _, price in UPSCALE_PRIC
 class NovelAIUpscale:
     """Doubles the image's size with NovelAI's upscaler."""
 
+    SEARCH_ALIASES = (
+        "nai upscale",
+        "upscaler",
+        "2x",
+        "enlarge",
+    )
+
     DESCRIPTION = (
         "NovelAI's 2× upscaler (the 2026 endpoint). Sources up to 1536×2048 (either way round) "
         "are accepted; larger ones are refused before anything is sent. Never free: 1 to 4 "
@@ -93,6 +100,12 @@ class NovelAIUpscale:
 
 class NovelAIEnhance:
     """The web app's Enhance: img2img on a ×1 or ×1.5 copy at one of five levels."""
+
+    SEARCH_ALIASES = (
+        "nai enhance",
+        "hires fix",
+        "img2img upscale",
+    )
 
     DESCRIPTION = (
         "The web app's Enhance: the image is resized here (×1, ×1.5 or ×2, sides rounded to 64; "

@@ -292,3 +292,21 @@ def test_a_widget_offers_exactly_the_range_its_model_field_accepts(
     for value in (options["min"] - 0.001, options["max"] + 0.001):
         with pytest.raises(ValidationError):
             model_class(**others, **{field: value})
+
+
+def test_the_main_nodes_have_search_aliases_newer_comfyui_can_send() -> None:
+    main = {"NovelAI_Generate", "NovelAI_Prompt", "NovelAI_Upscale", "NovelAI_RemoveBackground"}
+    for node_id, node_class in NODES:
+        aliases = getattr(node_class, "SEARCH_ALIASES", ())
+        assert node_id not in main or aliases, node_id
+        # Sent in /object_info as a JSON list of words: plain lowercase strings, no repeats.
+        assert json.loads(json.dumps(aliases)) == [a.lower() for a in dict.fromkeys(aliases)]
+
+
+def test_pyproject_declares_the_comfyui_versions_it_supports() -> None:
+    import tomllib
+
+    comfy = tomllib.loads((PACK_DIR / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "comfy"
+    ]
+    assert comfy["requires-comfyui"] == ">=0.3.34"  # send_progress_text: the node texts
