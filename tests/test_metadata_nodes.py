@@ -225,7 +225,7 @@ def test_the_metadata_example_workflow_regenerates_with_the_recorded_characters(
         return ()
 
     run = Executor(load_pack().NODE_CLASS_MAPPINGS, {"PreviewImage": preview}).run(
-        load_workflow("novelai_metadata_regenerate.json")
+        load_workflow("NovelAI regenerate a PNG.json")
     )
     (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
     assert body["input"] == EXAMPLE_COMMENT["prompt"]
@@ -254,7 +254,7 @@ def test_the_metadata_example_reproduces_the_source_images_request_exactly(
         novelai_png(recorded, width=576, height=832)
     )
     Executor(load_pack().NODE_CLASS_MAPPINGS, {"PreviewImage": lambda images: ()}).run(
-        load_workflow("novelai_metadata_regenerate.json")
+        load_workflow("NovelAI regenerate a PNG.json")
     )
     (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
     sent = body["parameters"]

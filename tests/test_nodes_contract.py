@@ -310,3 +310,11 @@ def test_pyproject_declares_the_comfyui_versions_it_supports() -> None:
         "comfy"
     ]
     assert comfy["requires-comfyui"] == ">=0.3.34"  # send_progress_text: the node texts
+
+
+def test_the_readme_node_table_names_every_node() -> None:
+    readme = (PACK_DIR / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| node | what it does |") :].split("\n\n", 1)[0]
+    rows = " ".join(line.split("|")[1] for line in table.splitlines()[2:])
+    for name in PACK.NODE_DISPLAY_NAME_MAPPINGS.values():
+        assert name in rows, name
