@@ -44,6 +44,7 @@ def _readable(text: str) -> None:
     # File names and hosts are fine ("NovelAI_partial_5_1.png", "127.0.0.1"): drop them first.
     plain = re.sub(r"\S+\.(png|jpg)\b|\d+(\.\d+){3}(:\d+)?|/\S+", "", text)
     assert not JARGON.search(plain), f"jargon in {text!r}: {JARGON.search(plain)}"
+    assert not re.search(r"\([^()]*\(", text), f"nested parentheses in {text!r}"
 
 
 FAILURES: dict[str, Callable[[Any], None]] = {

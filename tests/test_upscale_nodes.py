@@ -107,3 +107,13 @@ def test_enhance_max_on_v5_keeps_the_source_size_and_asks_novelai_to_enlarge(sim
     params = body["parameters"]
     assert (params["width"], params["height"], params["upscaled_enhance"]) == (128, 192, True)
     assert body["input"] == "1girl, smile"  # no prompt addition for Max (R10)
+
+
+def test_enhance_under_fit_to_free_redraws_a_smaller_copy_for_free(sim: Any) -> None:
+    # 832×1216 × 1.5 = 1280×1856: above Opus' free 1 MP, so fit to free shrinks the canvas.
+    images, *_ = _enhance(image=gradient(832, 1216), spend_guard="fit to free", stream=True)
+    (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
+    width, height = body["parameters"]["width"], body["parameters"]["height"]
+    assert width * height <= 1024 * 1024 and (width, height) == (832, 1216)
+    assert sim.spent() == 0
+    check_image(images, width, height)
