@@ -2,8 +2,9 @@
 
 Layout: the frontend draws a node's title bar (30 px) above ``pos``, one 20 px row per socket,
 about 24 px per widget, at least 60 px per multiline text box (and at least 400 px of width
-for such a node), and a 58 px text box for progress text once the node sends some. A node
-smaller than that clips its widgets; nodes whose boxes meet overlap on the canvas.
+for such a node), and a 58 px text box for progress text once the node sends some; the pack's
+extension adds its panels. A node smaller than that clips its widgets; nodes whose boxes meet
+overlap on the canvas.
 
 Thumbnails: the template browser loads ``<name>.jpg`` beside ``<name>.json`` (frontend 1.27:
 ``/api/workflow_templates/<pack folder>/<name>.jpg``). Run this file to make them from a real
@@ -43,6 +44,9 @@ PAID_NODES: Final = frozenset(
         "NovelAI_Declutter",
     }
 )  # fmt: skip
+# Panels the pack's frontend extension (web/novelai.js) adds: Generate's cost line (34 px) and
+# Character's position picker (158 px), each with 4 px margins above and below.
+EXTENSION_PANELS: Final = {"NovelAI_Generate": 34 + 8, "NovelAI_Character": 158 + 8}
 # Output nodes of ComfyUI that show the images: room for a picture.
 IMAGE_NODES: Final = {"SaveImage": (300, 300), "PreviewImage": (300, 300)}
 
@@ -65,6 +69,7 @@ def minimum_size(node: Mapping[str, Any], classes: Mapping[str, type]) -> tuple[
                 sockets += 1
     rows = max(sockets, len(classes[node["type"]].RETURN_TYPES))
     height = rows * SLOT_H + widgets * WIDGET_H + multiline * MULTILINE_H + MARGIN
+    height += EXTENSION_PANELS.get(node["type"], 0)
     if node["type"] in LONG_TEXT_NODES:
         height += LONG_TEXT_H
     elif node["type"] in TEXT_NODES:
@@ -107,7 +112,7 @@ def main() -> None:
 
     from novelai_core.simulator import run_simulator
     from tests.comfy_harness import WORKFLOWS_DIR, Executor, load_pack, load_workflow
-    from tests.conftest import SIM_TOKEN
+    from tests.simulator_support import SIM_TOKEN
     from tests.tool_support import comfy_folders, write_example_inputs
 
     mappings = load_pack().NODE_CLASS_MAPPINGS

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from novelai_core.contract.constants import PATH_GENERATE_STREAM
-from tests.comfy_harness import comfy_runtime, load_pack, pack_module
-from tests.tool_support import generate_node_inputs, gradient, point_nodes_at
+from tests.comfy_harness import comfy_runtime, load_pack, pack_module, run_generate_node
+from tests.tool_support import gradient
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
@@ -24,20 +24,15 @@ JARGON = re.compile(
 )
 
 
-@pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+@pytest.fixture(autouse=True)
+def _temp_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Partial images go to the system temp folder outside ComfyUI: one inside the test's."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    return point_nodes_at(simulator, monkeypatch, tmp_path)
 
 
 def _generate(**overrides: Any) -> Any:
-    prompt = NODES["NovelAI_Prompt"]().build(
-        prompt="1girl", negative="", quality_tags=True, quality_preset="standard",
-        uc_preset="heavy",
-    )[0]  # fmt: skip
-    arguments = generate_node_inputs(prompt, **{"seed": 5, "unique_id": "2", **overrides})
-    return NODES["NovelAI_Generate"]().generate(**arguments)
+    return run_generate_node(**{"spend_guard": "up to 50 Anlas", "unique_id": "2", **overrides})
 
 
 def _readable(text: str) -> None:

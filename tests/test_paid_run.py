@@ -23,8 +23,9 @@ from tests.comfy_harness import (
     comfy_runtime,
     load_pack,
     pack_module,
+    run_generate_node,
 )
-from tests.tool_support import comfy_folders, generate_node_inputs, gradient, point_nodes_at
+from tests.tool_support import comfy_folders, gradient
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
 errors = pack_module("novelai_core.errors")
@@ -33,20 +34,10 @@ result_store = pack_module("nodes.runtime.result_store")
 session = pack_module("nodes.runtime.session")
 
 
-@pytest.fixture
-def sim(simulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    return point_nodes_at(simulator, monkeypatch, tmp_path)
-
-
-def _prompt() -> Any:
-    return NODES["NovelAI_Prompt"]().build(
-        prompt="1girl, garden", negative="", quality_tags=True, quality_preset="standard",
-        uc_preset="heavy",
-    )[0]  # fmt: skip
-
-
 def _generate(**overrides: Any) -> Any:
-    return NODES["NovelAI_Generate"]().generate(**generate_node_inputs(_prompt(), **overrides))
+    """A small V4.5 image (the harness' inputs), up to 50 Anlas, with its texts on node 9."""
+    return run_generate_node(**{"spend_guard": "up to 50 Anlas", "seed": 7, "unique_id": "9",
+                                **overrides})  # fmt: skip
 
 
 def _texts(runtime: Any) -> list[str]:

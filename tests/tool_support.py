@@ -125,17 +125,3 @@ def write_example_inputs(input_dir: Path, characters: list[dict[str, Any]] | Non
     path = Path(input_dir) / EXAMPLE_INPUT
     path.write_bytes(novelai_png(comment, width=512, height=768))
     return path
-
-
-def generate_node_inputs(prompt: Any, **overrides: Any) -> dict[str, Any]:
-    """The Generate node's keyword arguments for a small, quick V4.5 image (256×384, 6 steps,
-    streamed, up to 50 Anlas), with ``overrides``."""
-    arguments: dict[str, Any] = {
-        "prompt": prompt, "model": "nai-diffusion-4-5-full", "size": "Custom", "width": 256,
-        "height": 384, "seed": 7, "steps": 6, "scale": 5.0, "sampler": "k_euler_ancestral",
-        "noise_schedule": "karras", "cfg_rescale": 0.0, "variety": False, "samples": 1,
-        "spend_guard": "up to 50 Anlas", "stream": True, "smea": "off", "decrisper": False,
-        "transparent_background": False, "unique_id": "9",
-    }  # fmt: skip
-    arguments.update(overrides)
-    return arguments

@@ -42,7 +42,6 @@ def get_client() -> NovelAIClient:
     """The shared ``NovelAIClient`` for the current token and base URL."""
     global _cached  # noqa: PLW0603 - a process-wide cache is the point
     from ...novelai_core.client import NovelAIClient
-    from ...novelai_core.transport.http_transport import WaitCallback
     from ..vibe_store_node import shared_store
 
     key = _key()
