@@ -82,7 +82,7 @@ class GenerationJob:
             return None
         filled = encode_missing_vibes(self.request, client.vibe_store, _never_encode)
         built = build_generate_request(filled, stream=choose_stream_format(self.stream))
-        return result_store.request_key(client.base_url, built.endpoint, built.body, built.files)
+        return result_store.request_key(client.base_url, built.endpoint, built.body)
 
     def estimate(self, client: Any, tier: int) -> Any:
         # vibes_to_encode is left to the client: it knows which encodings its vibe store holds.

@@ -3,7 +3,7 @@
 ComfyUI caches a node's outputs, but newer versions drop that cache under memory pressure; a
 re-queued fixed-seed Generate would then send (and pay for) the same request again. This store
 answers it instead. The key is the whole request as it would go over the wire (host, endpoint,
-JSON body with the seed, multipart files), compared byte for byte, so a different body, even one
+JSON body with the seed and the images), compared byte for byte, so a different body, even one
 field or one pixel apart, never gets another request's images. Bounded by count and by bytes;
 the oldest entries go first. Process memory only: nothing is written to disk.
 """
