@@ -5,19 +5,20 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .runtime import comfy_compat
 from .runtime import schema as t
 from .runtime.async_node import awaits_novelai
 
 if TYPE_CHECKING:
     from ..novelai_core.client import NovelAIClient
+    from ..novelai_core.transport.http_transport import WaitCallback
 
 
-def account_text(client: NovelAIClient) -> str:
+def account_text(client: NovelAIClient, on_wait: WaitCallback | None = None) -> str:
     """One readable block; the token only ever appears masked ("pst-…abcd")."""
     from ..novelai_core.contract.constants import TIER_NAMES
+    from .runtime.progress import GenerationProgress
 
-    info = client.subscription()
+    info = client.subscription(cancel=GenerationProgress.cancelled, on_wait=on_wait)
     tier = getattr(info, "tier", None)
     tier_name = TIER_NAMES.get(tier, "unknown") if isinstance(tier, int) else "unknown"
     return "\n".join(
@@ -48,6 +49,14 @@ def v5_allowance_text(tier: int | None, percent: float | None) -> str:
 class NovelAIAccount:
     """Shows the account the nodes use. Costs nothing: it reads /user/subscription."""
 
+    SEARCH_ALIASES = (
+        "nai account",
+        "anlas",
+        "balance",
+        "subscription",
+        "opus",
+    )
+
     DESCRIPTION = (
         "Shows which NovelAI token the nodes use (masked, and where it came from: environment "
         "variable or token file), the subscription tier, the Anlas balance and how much of "
@@ -73,9 +82,20 @@ class NovelAIAccount:
         return time.time()
 
     def show(self) -> dict[str, Any]:
+        from .runtime.comfy_compat import executing_node_id, send_progress_text
         from .runtime.session import get_client
 
-        text = account_text(get_client())
+        node = executing_node_id()  # no UNIQUE_ID input: a hidden one would change the schema
+
+        def on_wait(attempt: int, delay: float, reason: str) -> None:
+            send_progress_text(f"Waiting: {reason}; trying again in {delay:.0f} s.", node)
+
+        try:
+            text = account_text(get_client(), on_wait)
+        except Exception as exc:
+            line = str(exc).strip().splitlines()[0] if str(exc).strip() else "see ComfyUI's log"
+            send_progress_text(f"Failed: {line}", node)
+            raise
         # Also as progress text: every frontend shows it, even without the pack's extension.
-        comfy_compat.send_progress_text(text, comfy_compat.executing_node_id())
+        send_progress_text(text, node)
         return {"ui": {"text": [text]}, "result": (text,)}

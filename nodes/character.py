@@ -27,6 +27,13 @@ def position_value(position: str, x: float, y: float) -> str | tuple[float, floa
 class NovelAICharacter:
     """Appends one character to an (optional) incoming chain; the input chain is left as is."""
 
+    SEARCH_ALIASES = (
+        "nai character",
+        "character prompt",
+        "multi character",
+        "position",
+    )
+
     DESCRIPTION = (
         "One character for V4, V4.5 and V5 multi-character prompts: its own prompt, its own "
         "Undesired Content and where it stands. Chain several Character nodes (up to 6 on "

@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple, TypedDict
 
 from ..novelai_core.contract.constants import EMOTIONS
+from ..novelai_core.contract.cost import augment_cost
 from .runtime import schema as t
 from .runtime import widgets
 from .runtime.async_node import awaits_novelai
+from .runtime.spend_guard import FREE_ONLY, smallest_admitting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,15 +53,28 @@ def _defry(tooltip: str) -> t.InputSpec:
     return t.integer(tooltip, 0, 0, DEFRY_MAX)
 
 
+# The tools as the web app labels them (and as node texts and refusals name them).
+TOOL_LABELS: Final = {
+    "bg-removal": "Remove Background",
+    "lineart": "Line Art",
+    "sketch": "Sketch",
+    "colorize": "Colorize",
+    "emotion": "Emotion",
+    "declutter": "Declutter",
+    "declutter-keep-bubbles": "Declutter",
+}
+
+
 def augment(
     tool: str, image: Tensor, guard: str, unique_id: str | None, **options: Unpack[ToolOptions]
 ) -> list[ToolImage]:
     """Send the first image of ``image`` to one Director tool; the images it sent back."""
-    from ..novelai_core.contract.cost import augment_cost
+    from ..novelai_core.contract.constants import PATH_AUGMENT
     from ..novelai_core.contract.tool_sizes import director_size
+    from ..novelai_core.converter.tool_bodies import build_augment_request
     from .runtime.comfy_compat import node_id
     from .runtime.tensors import images_to_tensors
-    from .runtime.tool_run import first_image, run_paid_tool
+    from .runtime.tool_run import ToolJob, first_image, run_paid_tool
 
     source = first_image(image)
     width, height = director_size(*source.size)
@@ -73,13 +88,14 @@ def augment(
     ) -> GenerationResult:
         return client.augment(tool, source, cancel=cancel, on_wait=on_wait, **options)
 
-    result = run_paid_tool(
-        what=tool,
+    job = ToolJob(
+        name=TOOL_LABELS.get(tool, tool),
         cost=lambda tier: augment_cost(tool, width, height, tier=tier),
-        guard=guard,
-        node_id=node_id(unique_id),
-        send=send,
+        endpoint=PATH_AUGMENT,
+        body=lambda: build_augment_request(tool, source, **options),
+        call=send,
     )
+    result = run_paid_tool(job, guard=guard, node_id=node_id(unique_id))
     return [ToolImage(*images_to_tensors([img.image])) for img in result.images]
 
 
@@ -87,6 +103,7 @@ class _DirectorTool:
     """Shared shape of the one-image tools: image, options and spend guard in, one IMAGE out."""
 
     TOOL: ClassVar[str]
+    GUARD: ClassVar[str] = FREE_ONLY  # the spend guard's default
     CATEGORY = CATEGORY_DIRECTOR
     FUNCTION = "run"
     RETURN_TYPES: tuple[str, ...] = ("IMAGE",)
@@ -100,7 +117,10 @@ class _DirectorTool:
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
         return {
-            "required": {**cls._required(), "spend_guard": widgets.spend_guard()},
+            "required": {
+                **cls._required(),
+                "spend_guard": widgets.spend_guard(default=cls.GUARD),
+            },
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
@@ -247,11 +267,22 @@ class NovelAIEmotion(_DirectorTool):
 class NovelAIRemoveBackground(_ImageOnlyTool):
     """Director tool: background removal; three images and the subject's mask."""
 
+    SEARCH_ALIASES = (
+        "nai remove background",
+        "background removal",
+        "bg removal",
+        "cutout",
+        "transparent",
+    )
+
     TOOL = "bg-removal"
+    # Never free: 3× a 1 MP image + 5 Anlas; the guard admits that by default.
+    GUARD = smallest_admitting(augment_cost(TOOL, 832, 1216))
     DESCRIPTION = (
         "NovelAI Director tool 'Remove Background'. Outputs: the subject on a removed "
         "background (its transparency as the MASK), the generated background, and the blend. "
-        "Never free: 3× a 1 MP image + 5 Anlas (about 65), so raise the spend guard to use it."
+        "Never free: about 65 Anlas for a 1 MP image (3× the image + 5), so its spend guard "
+        "starts at 'up to 100 Anlas'."
     )
     RETURN_TYPES = ("IMAGE", "IMAGE", "IMAGE", "MASK")
     RETURN_NAMES = ("masked", "generated", "blend", "mask")
@@ -269,6 +300,6 @@ class NovelAIRemoveBackground(_ImageOnlyTool):
 
         outputs = augment(self.TOOL, image, spend_guard, unique_id)
         if len(outputs) != 3:
-            raise DecodeError(f"NovelAI background removal sent {len(outputs)} images, not 3")
+            raise DecodeError(f"NovelAI Remove Background sent {len(outputs)} images, not 3")
         (masked, mask), (generated, _), (blend, _) = outputs
         return masked, generated, blend, mask

@@ -81,6 +81,18 @@ def _side(default: int, name: str) -> t.InputSpec:
 class NovelAIGenerate:
     """Generates images with NovelAI from the prompt, characters, source and references."""
 
+    # Newer ComfyUI matches these in node search (its node info sends SEARCH_ALIASES; older
+    # versions ignore it). The main nodes of the pack have them.
+    SEARCH_ALIASES = (
+        "nai",
+        "novel ai",
+        "anime",
+        "txt2img",
+        "img2img",
+        "text to image",
+        "image generation",
+    )
+
     DESCRIPTION = (
         "Generates images with NovelAI (V3 to V5). Connect a NovelAI Prompt; optionally "
         "characters, an img2img/inpaint source, vibes or character references. The spend guard "
@@ -272,12 +284,13 @@ def build_model(model_class: type[Model], **fields: object) -> Model:
     from pydantic import ValidationError
 
     from ..novelai_core.errors import InputError
+    from .runtime.wording import widget_label
 
     try:
         return model_class(**fields)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or model_class.__name__}: {err['msg']}"
+            f"{widget_label(str(err['loc'][-1])) if err['loc'] else 'settings'}: {err['msg']}"
             for err in exc.errors()
         )
         raise InputError(f"NovelAI settings: {problems}") from None

@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from .runtime import schema as t
+from .runtime import widgets
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -79,6 +80,13 @@ def _characters(recorded: tuple[RecordedCharacter, ...]) -> tuple[Character, ...
 class NovelAILoadPNG:
     """Loads a NovelAI PNG and outputs its image and the parameters it was made with."""
 
+    SEARCH_ALIASES = (
+        "nai metadata",
+        "png info",
+        "read metadata",
+        "regenerate",
+    )
+
     DESCRIPTION = (
         "Loads a PNG made by NovelAI from ComfyUI's input folder and outputs the image plus "
         "what NovelAI recorded: prompt, negative, seed, model, size, steps, scale, sampler and "
@@ -89,9 +97,10 @@ class NovelAILoadPNG:
     )
     CATEGORY = CATEGORY_IMAGE
     FUNCTION = "load"
+    # model and sampler carry the combos' types, so they link into NovelAI Generate's widgets.
     RETURN_TYPES = (
-        "IMAGE", "MASK", "STRING", "STRING", "INT", "STRING", "INT", "INT", "INT", "FLOAT",
-        "STRING", t.CHARACTERS, "STRING",
+        "IMAGE", "MASK", "STRING", "STRING", "INT", widgets.MODEL_COMBO, "INT", "INT", "INT",
+        "FLOAT", widgets.SAMPLER_COMBO, t.CHARACTERS, "STRING",
     )  # fmt: skip
     RETURN_NAMES = (
         "image", "mask", "prompt", "negative", "seed", "model", "width", "height", "steps",
@@ -213,6 +222,12 @@ def _metadata_disabled() -> bool:
 class NovelAISavePNG:
     """Saves NovelAI's original PNGs (metadata intact) with ComfyUI's workflow added."""
 
+    SEARCH_ALIASES = (
+        "nai save",
+        "save image",
+        "keep metadata",
+    )
+
     DESCRIPTION = (
         "Saves images to ComfyUI's output folder as the ORIGINAL PNG NovelAI sent, so its "
         "metadata (prompt, seed, settings, the alpha-channel copy) stays intact, and adds "
@@ -232,7 +247,9 @@ class NovelAISavePNG:
             "required": {
                 "images": t.socket("IMAGE", "Images from NovelAI Generate or a NovelAI tool."),
                 "filename_prefix": t.text(
-                    "File name prefix; may contain a subfolder, e.g. 'novelai/img'.", "NovelAI"
+                    "File name prefix; may contain a subfolder, e.g. 'novelai/img'.",
+                    "NovelAI",
+                    multiline=False,  # one line, as in ComfyUI's Save Image
                 ),
             },
             "hidden": {

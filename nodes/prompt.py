@@ -23,6 +23,15 @@ def _preset_names(attribute: str) -> tuple[str, ...]:
 class NovelAIPrompt:
     """Builds the prompt config the Generate node reads."""
 
+    SEARCH_ALIASES = (
+        "nai prompt",
+        "novel ai prompt",
+        "positive",
+        "negative",
+        "undesired content",
+        "uc",
+    )
+
     DESCRIPTION = (
         "The prompt of a NovelAI generation: tags or text, the negative prompt (Undesired "
         "Content), and the web app's quality tags and UC preset, which are added for the chosen "

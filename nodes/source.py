@@ -58,6 +58,13 @@ def _pil(image: ImageInput) -> Image.Image:
 class NovelAIImg2Img:
     """Starts the generation from an image."""
 
+    SEARCH_ALIASES = (
+        "nai img2img",
+        "image to image",
+        "init image",
+        "variation",
+    )
+
     DESCRIPTION = (
         "Image to image: NovelAI Generate starts from this image instead of noise. An image of "
         "another size is scaled to cover the generation size and centre-cropped."
@@ -102,6 +109,13 @@ class NovelAIImg2Img:
 
 class NovelAIInpaint:
     """Repaints the masked part of an image with the model's inpainting variant."""
+
+    SEARCH_ALIASES = (
+        "nai inpaint",
+        "inpainting",
+        "mask",
+        "infill",
+    )
 
     DESCRIPTION = (
         "Inpainting: repaint where the mask is white (1.0) and keep the rest. NovelAI Generate "

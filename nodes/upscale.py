@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from ..novelai_core.contract.constants import ENHANCE_LEVELS
+from ..novelai_core.contract.cost import UPSCALE_PRICES
 from .runtime import schema as t
 from .runtime import widgets
 from .runtime.async_node import awaits_novelai
+from .runtime.spend_guard import smallest_admitting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,16 +33,25 @@ CATEGORY_UPSCALE: Final = "NovelAI/upscale"
 MAGNITUDES: Final = {"1x": 1.0, "1.5x": 1.5, "2x": 2.0}
 # V5's Enhance "Max": the request keeps the source's size and NovelAI enlarges it (R10).
 MAX_MAGNITUDE: Final = "max (V5)"
+# Never free (1-4 Anlas by source area): the guard admits the highest price by default.
+UPSCALE_GUARD: Final = smallest_admitting(max(price for _, price in UPSCALE_PRICES))
 
 
 @awaits_novelai(one_at_a_time=True)
 class NovelAIUpscale:
     """Doubles the image's size with NovelAI's upscaler."""
 
+    SEARCH_ALIASES = (
+        "nai upscale",
+        "upscaler",
+        "2x",
+        "enlarge",
+    )
+
     DESCRIPTION = (
         "NovelAI's 2× upscaler (the 2026 endpoint). Sources up to 1536×2048 (either way round) "
         "are accepted; larger ones are refused before anything is sent. Never free: 1 to 4 "
-        "Anlas by source area, so raise the spend guard above 'free only' to use it."
+        "Anlas by source area, so its spend guard starts at 'up to 10 Anlas'."
     )
     CATEGORY = CATEGORY_UPSCALE
     FUNCTION = "upscale"
@@ -53,7 +64,7 @@ class NovelAIUpscale:
         return {
             "required": {
                 "image": t.socket("IMAGE", t.IMAGE_INPUT_TOOLTIP),
-                "spend_guard": widgets.spend_guard(),
+                "spend_guard": widgets.spend_guard(default=UPSCALE_GUARD),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
@@ -61,28 +72,30 @@ class NovelAIUpscale:
     def upscale(
         self, *, image: Tensor, spend_guard: str, unique_id: str | None = None
     ) -> tuple[Tensor]:
+        from ..novelai_core.contract.constants import PATH_UPSCALE
         from ..novelai_core.contract.cost import upscale_cost
         from ..novelai_core.contract.tool_sizes import check_upscale_source
+        from ..novelai_core.converter.tool_bodies import build_upscale_request
         from .runtime.comfy_compat import node_id
         from .runtime.tensors import images_to_tensors
-        from .runtime.tool_run import first_image, run_paid_tool
+        from .runtime.tool_run import ToolJob, first_image, run_paid_tool
 
         source = first_image(image)
-        check_upscale_source(*source.size)  # before the tier lookup: nothing sent at all
-        price = upscale_cost(*source.size)
 
         def send(
             client: NovelAIClient, cancel: Callable[[], bool], on_wait: WaitCallback
         ) -> GenerationResult:
             return client.upscale(source, cancel=cancel, on_wait=on_wait)
 
-        result = run_paid_tool(
-            what="upscale",
-            cost=lambda _tier: price,  # never free, whatever the tier
-            guard=spend_guard,
-            node_id=node_id(unique_id),
-            send=send,
+        job = ToolJob(
+            name="Upscale",
+            cost=lambda _tier: upscale_cost(*source.size),  # never free, whatever the tier
+            endpoint=PATH_UPSCALE,
+            body=lambda: build_upscale_request(source),
+            call=send,
+            checks=lambda: check_upscale_source(*source.size),  # before anything is sent
         )
+        result = run_paid_tool(job, guard=spend_guard, node_id=node_id(unique_id))
         batch, _ = images_to_tensors([result.images[0].image])
         return (batch,)
 
@@ -90,6 +103,12 @@ class NovelAIUpscale:
 @awaits_novelai(one_at_a_time=True)
 class NovelAIEnhance:
     """The web app's Enhance: img2img on a ×1 or ×1.5 copy at one of five levels."""
+
+    SEARCH_ALIASES = (
+        "nai enhance",
+        "hires fix",
+        "img2img upscale",
+    )
 
     DESCRIPTION = (
         "The web app's Enhance: the image is resized here (×1, ×1.5 or ×2, sides rounded to 64; "

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 class NovelAIVibe:
     """Appends one vibe to an (optional) incoming chain."""
 
+    SEARCH_ALIASES = (
+        "nai vibe",
+        "vibe transfer",
+        "style reference",
+        "reference image",
+    )
+
     DESCRIPTION = (
         "Vibe transfer: borrow the feel of an image. V3 sends the image itself; V4 and V4.5 "
         "need it encoded first, which NovelAI Generate does for you (2 Anlas per encoding, "

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..novelai_core.vibes.store import DiskVibeStore
 
 NO_FILES: Final = "(no .naiv4vibe file in ComfyUI's input folder)"
+EXPORT_GUARD: Final = "up to 10 Anlas"  # encodings cost 2 Anlas each, also on Opus
 
 
 def _input_vibe_files() -> list[str]:
@@ -157,11 +158,15 @@ class NovelAIExportVibe:
                 "vibes": t.socket(t.VIBES, "The vibes to export, from NovelAI Vibe."),
                 "model": t.combo(models, default, "The model the file's encoding is made for."),
                 "filename_prefix": t.text(
-                    "File name prefix; may contain a subfolder, e.g. 'vibes/mine'.", "NovelAI_vibe"
+                    "File name prefix; may contain a subfolder, e.g. 'vibes/mine'.",
+                    "NovelAI_vibe",
+                    multiline=False,  # one line, as in ComfyUI's Save Image
                 ),
                 "spend_guard": widgets.spend_guard(
                     "The most Anlas this node may spend on encodings "
-                    "(2 for each vibe not stored yet)."
+                    "(2 for each vibe not stored yet).",
+                    # encodings are never free: admit a few by default
+                    default=EXPORT_GUARD,
                 ),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},
@@ -218,7 +223,7 @@ def _check_exportable(
     if limit is not None and cost > limit:
         raise SpendLimitError(
             f"NovelAI: exporting needs {cost} Anlas of vibe encodings for {model}, above the "
-            f"spend guard '{guard}'. Nothing was sent. Set spend_guard to allow it."
+            f"spend guard '{guard}'. Nothing was sent. Raise the spend guard to allow it."
         )
 
 

@@ -1,14 +1,20 @@
 """The vibe encoding store as the nodes see it: one shared store, per-vibe status, a Store node.
 
-Inside ComfyUI the store lives in ComfyUI's user directory (``<user>/novelai-nodes/vibes``);
-elsewhere (tests, scripts) in ``$NAI_CACHE_DIR/vibes`` or the per-user default.
+Inside ComfyUI the store lives where ComfyUI keeps a pack's own data: newer ComfyUI reserves
+"system user" folders for that (``folder_paths.get_system_user_directory``: ``<user>/__<name>``,
+never served over HTTP), so the store is ``<user>/__novelai_nodes/novelai-nodes/vibes``; older
+ComfyUI has only the user directory (``<user>/novelai-nodes/vibes``). A store found at the old
+place is moved once, so no paid encoding is lost. Elsewhere (tests, scripts) it is in
+``$NAI_CACHE_DIR/vibes`` or the per-user default.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .runtime import comfy_compat
@@ -18,6 +24,8 @@ if TYPE_CHECKING:
     from ..novelai_core.models.user import Vibe
     from ..novelai_core.vibes.store import DiskVibeStore
 
+_log = logging.getLogger(__name__)
+SYSTEM_USER: Final = "novelai_nodes"  # <user>/__novelai_nodes in newer ComfyUI
 LIST: Final = "list"
 CLEAR: Final = "clear"
 _lock = threading.Lock()
@@ -26,13 +34,40 @@ _by_location: dict[tuple[str | None, ...], DiskVibeStore] = {}
 
 
 def comfy_user_directory() -> str | None:
-    """ComfyUI's user directory, or None outside ComfyUI."""
+    """The folder ComfyUI gives the pack's data (see above), or None outside ComfyUI."""
     try:
         folder_paths = importlib.import_module("folder_paths")
-        directory = folder_paths.get_user_directory()
+        user = folder_paths.get_user_directory()
     except (ImportError, AttributeError, OSError):
         return None
-    return str(directory) if directory else None
+    system = getattr(folder_paths, "get_system_user_directory", None)
+    if not callable(system):
+        return str(user) if user else None
+    try:
+        directory = str(system(SYSTEM_USER))
+    except (OSError, ValueError):  # a broken install: the user directory still works
+        _log.debug("get_system_user_directory failed", exc_info=True)
+        return str(user) if user else None
+    if user and not _moved_old_store(Path(user), Path(directory)):
+        return str(user)  # the old store could not move: keep using it, its encodings are paid
+    return directory
+
+
+def _moved_old_store(user: Path, data: Path) -> bool:
+    """Move ``<user>/novelai-nodes`` (older ComfyUI's place) into the system user folder once;
+    False only when an old store is there and could not be moved."""
+    from ..novelai_core.vibes.store import APP_DIR
+
+    old, new = user / APP_DIR, data / APP_DIR
+    if not old.is_dir() or new.exists():
+        return True
+    try:
+        new.parent.mkdir(parents=True, exist_ok=True)
+        old.replace(new)
+    except OSError:
+        _log.warning("could not move the vibe store from %s to %s", old, new, exc_info=True)
+        return False
+    return True
 
 
 def shared_store() -> DiskVibeStore:

@@ -194,10 +194,15 @@ class NovelAIClient:
 
     # --- account ----------------------------------------------------------------------------
 
-    def subscription(self, *, cancel: CancelCheck | None = None) -> Subscription:
+    def subscription(
+        self, *, cancel: CancelCheck | None = None, on_wait: WaitCallback | None = None
+    ) -> Subscription:
         """Tier, Anlas (fixed + purchased) and V5 usage; free. Caches tier and V5 usage for
-        estimates and spend limits."""
-        response = self._send_full("GET", PATH_SUBSCRIPTION, self._ctx(paid=False), cancel=cancel)
+        estimates and spend limits. A small call: ~10 s at most for an answer and for 429s."""
+        response = self._send_full(
+            "GET", PATH_SUBSCRIPTION, self._ctx(paid=False), cancel, on_wait,
+            **self._transport.quick(),
+        )  # fmt: skip
         wire = SubscriptionResponse.model_validate(response.json())
         info = Subscription.from_wire(wire)
         self._tier, self._v5_usage = info.tier, info.v5_usage_percent
@@ -315,8 +320,9 @@ class NovelAIClient:
         """Tag completions for the last word of ``prompt`` (free)."""
         params = {"model": model, "prompt": prompt, "lang": lang}
         response = self._send_full(
-            "GET", PATH_SUGGEST_TAGS, self._ctx(paid=False), cancel, params=params
-        )
+            "GET", PATH_SUGGEST_TAGS, self._ctx(paid=False), cancel, params=params,
+            **self._transport.quick(),
+        )  # fmt: skip
         wire = SuggestTagsResponse.model_validate(response.json())
         return tuple(TagSuggestion(t.tag, t.count, t.confidence) for t in wire.tags)
 
@@ -495,9 +501,8 @@ class NovelAIClient:
 def attach_partial(exc: NovelAIError, images: tuple[GeneratedImage, ...], wanted: int) -> None:
     """Put the images that arrived on the error; its text (str) then says how many."""
     exc.partial = images
-    exc.partial_notes = (
-        f"{len(images)} of {wanted} images arrived; they are in the error's .partial.",
-    )
+    # The images themselves are on ``exc.partial`` (for programs); the text is for people.
+    exc.partial_notes = (f"{len(images)} of {wanted} images arrived before the failure.",)
 
 
 def check_count(images: tuple[GeneratedImage, ...], wanted: int, response: HttpResponse) -> None:

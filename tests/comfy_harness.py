@@ -93,6 +93,8 @@ def _stand_in_modules(runtime: ComfyRuntime) -> dict[str, types.ModuleType]:
             self.current = value
             runtime.updates.append((value, self.total if total is None else total, preview))
             runtime.progressed.set()
+            # ComfyUI's progress hook (main.py) starts with this: Cancel raises inside the bar.
+            throw_exception_if_processing_interrupted()
 
         def update(self, value: int) -> None:
             self.update_absolute(self.current + value)
@@ -261,13 +263,26 @@ class Executor:
     """
 
     def __init__(
-        self, mappings: Mapping[str, type], extra_nodes: Mapping[str, ExtraNode] | None = None
+        self,
+        mappings: Mapping[str, type],
+        extra_nodes: Mapping[str, ExtraNode] | None = None,
+        *,
+        validate: bool = True,
     ) -> None:
         self.mappings = mappings
         self.extra_nodes = dict(extra_nodes or {})
+        # Off only for a test's own sketch graphs (made-up local nodes, no output node).
+        self.validate = validate
         self._cache: dict[str, tuple[Any, ...]] = {}
 
     def run(self, workflow: Mapping[str, Any]) -> WorkflowRun:
+        """Validate ``workflow`` as ComfyUI would (AssertionError naming each problem), run it."""
+        from tests.prompt_validation import CORE_NODES, api_prompt, validate_prompt
+
+        classes = {**CORE_NODES, **self.mappings}
+        problems = validate_prompt(api_prompt(workflow, classes), classes) if self.validate else []
+        if problems:
+            raise AssertionError("ComfyUI refuses this workflow:\n" + "\n".join(map(str, problems)))
         return asyncio.run(self.run_async(workflow))
 
     async def run_async(self, workflow: Mapping[str, Any]) -> WorkflowRun:

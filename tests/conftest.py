@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,3 +36,13 @@ def sim(simulator: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.delenv("NOVELAI_API_KEY", raising=False)
     monkeypatch.setenv("NAI_TOKEN_FILE", str(tmp_path / "no-token-file"))
     return simulator
+
+
+@pytest.fixture(autouse=True)
+def _empty_result_stores() -> Iterator[None]:
+    """Each test starts with the nodes' recent-results store empty (simulator ports are reused,
+    so a request of an earlier test could otherwise be answered from the store)."""
+    yield
+    for name, module in list(sys.modules.items()):
+        if name.endswith("nodes.runtime.result_store"):
+            module.clear()

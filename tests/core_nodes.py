@@ -32,6 +32,31 @@ def _node(inputs: dict[str, Any], outputs: tuple[str, ...]) -> type:
     )
 
 
+class SaveImage:
+    """ComfyUI's SaveImage as its node definition declares it (inputs, output node)."""
+
+    RETURN_TYPES = ()
+    OUTPUT_NODE = True
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {"images": ("IMAGE",), "filename_prefix": ("STRING", {"default": "x"})},
+            "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"},
+        }
+
+
+class PreviewImage(SaveImage):
+    """ComfyUI's PreviewImage (a SaveImage there too): images only."""
+
+    @classmethod
+    def INPUT_TYPES(cls) -> dict[str, Any]:  # noqa: N802 - ComfyUI's name
+        return {
+            "required": {"images": ("IMAGE",)},
+            "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"},
+        }
+
+
 CORE_NODES: Final[dict[str, type]] = {
     "CheckpointLoaderSimple": _node({"ckpt_name": ([CHECKPOINT],)}, ("MODEL", "CLIP", "VAE")),
     "CLIPTextEncode": _node(
@@ -58,8 +83,8 @@ CORE_NODES: Final[dict[str, type]] = {
     "ImageUpscaleWithModel": _node(
         {"upscale_model": ("UPSCALE_MODEL",), "image": ("IMAGE",)}, ("IMAGE",)
     ),
-    "SaveImage": _node({"images": ("IMAGE",), "filename_prefix": ("STRING", {})}, ()),
-    "PreviewImage": _node({"images": ("IMAGE",)}, ()),
+    "SaveImage": SaveImage,
+    "PreviewImage": PreviewImage,
 }
 
 

@@ -97,7 +97,7 @@ NODE_TABLE: list[tuple[str, NodeCase, str]] = [
     ("vibes with inpainting", lambda: {"vibes": _vibes(), "source": _inpaint()},
      r"inpainting takes no vibes"),
     ("5 samples at 832×1216", lambda: {"width": 832, "height": 1216, "samples": 5},
-     r"n_samples.*1–4"),
+     r"^samples: 5 is outside 1–4"),
     ("an empty prompt", lambda: {"prompt": _prompt("   ")}, r"prompt.*empty"),
     ("seed below 0", lambda: {"seed": -1}, r"seed"),
     ("seed above the maximum", lambda: {"seed": 4_294_967_296}, r"seed"),

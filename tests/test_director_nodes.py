@@ -149,4 +149,5 @@ def test_the_cost_is_shown_under_the_node(sim: Any) -> None:
             unique_id="7",
         )
     texts = [text for text, node in runtime.texts if node == "7"]
-    assert any("sketch: estimated cost" in text and "free" in text for text in texts)
+    assert texts[0] == "Sending to NovelAI: free."
+    assert texts[-1] == "Done: free."

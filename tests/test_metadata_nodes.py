@@ -225,7 +225,7 @@ def test_the_metadata_example_workflow_regenerates_with_the_recorded_characters(
         return ()
 
     run = Executor(load_pack().NODE_CLASS_MAPPINGS, {"PreviewImage": preview}).run(
-        load_workflow("novelai_metadata_regenerate.json")
+        load_workflow("NovelAI regenerate a PNG.json")
     )
     (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
     assert body["input"] == EXAMPLE_COMMENT["prompt"]
@@ -236,3 +236,29 @@ def test_the_metadata_example_workflow_regenerates_with_the_recorded_characters(
     (saved,) = [ui for ui in run.ui.values() if ui and "images" in ui]
     data = (Path(folders.get_output_directory()) / saved["images"][0]["filename"]).read_bytes()
     assert json.loads(read_text_chunks(data)["Comment"])["seed"] == EXAMPLE_COMMENT["seed"]
+
+
+def test_the_metadata_example_reproduces_the_source_images_request_exactly(
+    sim: Any, folders: Any
+) -> None:
+    """Every recorded setting differs from the example's widgets: the links must carry them."""
+    from tests.comfy_harness import Executor, load_pack, load_workflow
+    from tests.tool_support import EXAMPLE_COMMENT, EXAMPLE_INPUT, novelai_png
+
+    recorded = {
+        **EXAMPLE_COMMENT,
+        "seed": 4242, "steps": 9, "scale": 6.5, "sampler": "k_dpmpp_2m", "width": 576,
+        "height": 832, "model": "nai-diffusion-4-5-curated",
+    }  # fmt: skip
+    (Path(folders.get_input_directory()) / EXAMPLE_INPUT).write_bytes(
+        novelai_png(recorded, width=576, height=832)
+    )
+    Executor(load_pack().NODE_CLASS_MAPPINGS, {"PreviewImage": lambda images: ()}).run(
+        load_workflow("NovelAI regenerate a PNG.json")
+    )
+    (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
+    sent = body["parameters"]
+    assert body["model"] == recorded["model"] and body["input"] == recorded["prompt"]
+    assert sent["negative_prompt"] == recorded["uc"]
+    for name in ("seed", "steps", "scale", "sampler", "width", "height"):
+        assert sent[name] == recorded[name], name

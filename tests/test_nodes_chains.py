@@ -190,4 +190,4 @@ def test_the_spend_guard_allows_up_to_its_limit(guard: str, total: int, allowed:
         spend_guard.check_spend(estimate, guard, 1)
     text = str(caught.value)
     assert f"{total} Anlas" in text and "Tablet" in text and "Nothing was sent" in text
-    assert "spend_guard to 'up to" in text
+    assert "spend guard to 'up to" in text

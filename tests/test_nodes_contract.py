@@ -119,7 +119,8 @@ def test_prompt_widgets_are_multiline_and_keep_novelai_syntax_from_the_frontend(
     ]
     assert text_widgets
     for node_id, name, options in text_widgets:
-        assert options.get("multiline") is True, (node_id, name)
+        # File name prefixes are one line, as in ComfyUI's Save Image; the rest is prompt text.
+        assert options.get("multiline") is (name != "filename_prefix"), (node_id, name)
         assert options.get("dynamicPrompts") is False, (node_id, name)
 
 
@@ -159,8 +160,13 @@ def _schema() -> dict[str, Any]:
             f"{section} {name}: {_type_name(entry)}"
             for section in ("required", "optional", "hidden")
             for name, entry in spec.get(section, {}).items()
-        ] + ["-> " + ", ".join(node_class.RETURN_TYPES)]
+        ] + ["-> " + ", ".join(_output_type(r) for r in node_class.RETURN_TYPES)]
     return schema
+
+
+def _output_type(entry: Any) -> str:
+    """An output's type as the frontend names it: a combo's option list is "COMBO"."""
+    return "COMBO" if isinstance(entry, list) else str(entry)
 
 
 def _type_name(entry: Any) -> str:
@@ -286,3 +292,29 @@ def test_a_widget_offers_exactly_the_range_its_model_field_accepts(
     for value in (options["min"] - 0.001, options["max"] + 0.001):
         with pytest.raises(ValidationError):
             model_class(**others, **{field: value})
+
+
+def test_the_main_nodes_have_search_aliases_newer_comfyui_can_send() -> None:
+    main = {"NovelAI_Generate", "NovelAI_Prompt", "NovelAI_Upscale", "NovelAI_RemoveBackground"}
+    for node_id, node_class in NODES:
+        aliases = getattr(node_class, "SEARCH_ALIASES", ())
+        assert node_id not in main or aliases, node_id
+        # Sent in /object_info as a JSON list of words: plain lowercase strings, no repeats.
+        assert json.loads(json.dumps(aliases)) == [a.lower() for a in dict.fromkeys(aliases)]
+
+
+def test_pyproject_declares_the_comfyui_versions_it_supports() -> None:
+    import tomllib
+
+    comfy = tomllib.loads((PACK_DIR / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "comfy"
+    ]
+    assert comfy["requires-comfyui"] == ">=0.3.34"  # send_progress_text: the node texts
+
+
+def test_the_readme_node_table_names_every_node() -> None:
+    readme = (PACK_DIR / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| node | what it does |") :].split("\n\n", 1)[0]
+    rows = " ".join(line.split("|")[1] for line in table.splitlines()[2:])
+    for name in PACK.NODE_DISPLAY_NAME_MAPPINGS.values():
+        assert name in rows, name

@@ -48,7 +48,7 @@ def test_the_spend_guard_refuses_a_paid_generation_before_sending_anything(sim: 
         run_generate_node(size="Normal Portrait 832x1216", steps=28)
     message = str(caught.value)
     assert "this generation is estimated at 20 Anlas" in message and "Paper" in message
-    assert "spend_guard to 'up to 50 Anlas'" in message
+    assert "spend guard to 'up to 50 Anlas'" in message
     assert "1024x1024" not in message  # Opus' free image is not the reason on Paper
     assert _paid_calls(sim) == 0
 
@@ -58,7 +58,7 @@ def test_on_opus_the_refusal_names_the_free_size_and_steps(sim: Any) -> None:
         run_generate_node(samples=2)  # one of two images is free on Opus
     message = str(caught.value)
     assert "on your Opus subscription" in message
-    assert "one image of at most 1024x1024 px and 28 steps is free" in message
+    assert "one image of at most 1024×1024 px and 28 steps is free" in message
     assert _paid_calls(sim) == 0
 
 
@@ -71,7 +71,7 @@ def test_with_the_v5_allowance_used_up_the_refusal_says_so_not_that_opus_is_free
     message = str(caught.value)
     assert "on your Opus subscription" in message and "Opus V5 allowance is used up" in message
     assert "is free" not in message
-    assert "spend_guard to 'up to 10 Anlas'" in message
+    assert "spend guard to 'up to 10 Anlas'" in message
     assert _paid_calls(sim) == 0
 
 
@@ -121,7 +121,7 @@ def test_v3_raw_vibes_go_out_as_images_and_cost_nothing_on_opus(sim: Any) -> Non
         ({"model": "nai-diffusion-3", "noise_schedule": "native", "transparent_background": True},
          "transparency"),
         ({"width": 250}, "multiple of 64"),
-        ({"samples": 8, "width": 1024, "height": 1024}, "n_samples"),
+        ({"samples": 8, "width": 1024, "height": 1024}, "^samples: 8 is outside"),
     ],
 )  # fmt: skip
 def test_settings_a_model_cannot_take_are_refused_before_any_request(
@@ -197,7 +197,8 @@ def test_progress_advances_per_step_with_the_jpeg_preview_and_the_cost_text(sim:
     kind, picture, size = previews[0]
     assert kind == "JPEG" and isinstance(picture, Image.Image) and size == runtime.preview_size
     texts = [text for text, node in runtime.texts if node == "7"]
-    assert any("estimated cost" in text and "Anlas" in text for text in texts)
+    assert texts[0].startswith("Sending to NovelAI: about ") and texts[0].endswith(" Anlas.")
+    assert texts[-1] == texts[0].replace("Sending to NovelAI", "Done")
 
 
 def test_cancel_during_a_slow_stream_stops_within_half_a_second(sim: Any) -> None:
@@ -240,7 +241,10 @@ def test_a_429_wait_is_shown_as_progress_text(sim: Any, monkeypatch: pytest.Monk
         images, *_ = run_generate_node()
     assert images.shape == (1, 384, 256, 3)
     texts = [text for text, _ in runtime.texts]
-    assert any("waiting for NovelAI" in t and "another generation is running" in t for t in texts)
+    assert any(
+        t.startswith("Waiting: another generation is running on this account") for t in texts
+    )
+    assert texts[-1] == "Done: free."
 
 
 # --------------------------------------------------------------------------------- account

@@ -3,6 +3,7 @@ what the graph says: model, size, seed, prompt, characters, source, vibes, refer
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import torch
+from PIL import Image, ImageChops, ImageStat
 
 from novelai_core.contract.capabilities import inpainting_capability
 from novelai_core.contract.constants import PATH_GENERATE_STREAM, SIZE_PRESETS, grid_center
@@ -21,7 +23,15 @@ from tests.comfy_harness import (
     load_workflow,
     widget_names,
 )
-from tests.core_nodes import CORE_NODES, STAND_INS
+from tests.core_nodes import STAND_INS
+from tests.prompt_validation import CORE_NODES, api_prompt, validate_prompt
+from tests.template_support import (
+    THUMBNAIL_SIDE,
+    minimum_size,
+    overlapping,
+    template_image,
+    thumbnail_jpeg,
+)
 from tests.tool_support import comfy_folders, write_example_inputs
 
 PACK = load_pack()
@@ -163,15 +173,37 @@ def test_the_example_workflow_runs_against_the_simulator_and_sends_what_the_grap
     assert saved.images, "the workflow ends in a SaveImage/PreviewImage"
     for images in saved.images:
         assert images.dtype == torch.float32 and images.shape[-1] == 3
+    # The template's thumbnail is this run's picture (tests/template_support.py made it).
+    shipped = Image.open(WORKFLOWS_DIR / name.replace(".json", ".jpg"))
+    made = Image.open(io.BytesIO(thumbnail_jpeg(template_image(workflow, run))))
+    assert shipped.format == "JPEG" and shipped.size == made.size
+    assert max(shipped.size) == THUMBNAIL_SIDE
+    difference = ImageChops.difference(shipped.convert("RGB"), made.convert("RGB"))
+    assert max(ImageStat.Stat(difference).mean) < 2  # JPEG noise only
 
 
 def test_every_shipped_workflow_is_covered() -> None:
-    wanted = {"txt2img", "multi_character", "character_reference", "vibe", "img2img", "inpaint"}
-    assert {n.removeprefix("novelai_").removesuffix(".json") for n in WORKFLOWS} >= wanted
+    wanted = {
+        "text to image", "several characters", "character reference", "vibe transfer",
+        "image to image", "inpaint the background",
+    }  # fmt: skip
+    assert {n.removeprefix("NovelAI ").removesuffix(".json") for n in WORKFLOWS} >= wanted
+
+
+def test_template_titles_read_as_titles_and_each_has_its_thumbnail() -> None:
+    # ComfyUI's template browser (frontend 1.27) shows a pack's template by its file name, as
+    # title and (with - and _ as spaces) as description, and <name>.jpg as its thumbnail.
+    for name in WORKFLOWS:
+        title = name.removesuffix(".json")
+        assert title.startswith("NovelAI ") and not set(title) & set("-_"), title
+        assert (WORKFLOWS_DIR / f"{title}.jpg").stat().st_size < 20_000
+    assert sorted(p.name for p in WORKFLOWS_DIR.iterdir()) == sorted(
+        [*WORKFLOWS, *(n.replace(".json", ".jpg") for n in WORKFLOWS)]
+    )
 
 
 def test_the_inpaint_example_repaints_the_transparent_background_of_a_v5_image(sim: Any) -> None:
-    workflow = load_workflow("novelai_inpaint.json")
+    workflow = load_workflow("NovelAI inpaint the background.json")
     run = _executor(Saved()).run(workflow)
     first = next(n for n in workflow["nodes"] if n["type"] == "NovelAI_Generate")
     _, mask, _, _ = run.outputs[first["id"]]
@@ -182,7 +214,7 @@ def test_the_inpaint_example_repaints_the_transparent_background_of_a_v5_image(s
 
 
 def test_a_fixed_seed_requeue_hits_the_cache_and_sends_nothing(sim: Any) -> None:
-    workflow = load_workflow("novelai_txt2img.json")
+    workflow = load_workflow("NovelAI text to image.json")
     executor = _executor(Saved())
     first = executor.run(workflow)
     sent = sim.stats()["requests"].get(PATH_GENERATE_STREAM, 0)
@@ -211,60 +243,70 @@ def test_example_generations_on_v5_use_the_web_apps_guidance_of_7(name: str) -> 
                 assert widgets["scale"] == 7.0, (name, node["id"])
 
 
-def _socket_type(node_class: type, name: str) -> str:
-    spec = node_class.INPUT_TYPES()
-    type_ = next(spec[s][name][0] for s in ("required", "optional") if name in spec.get(s, {}))
-    return "COMBO" if isinstance(type_, list) else str(type_)
+# ------------------------------------------------------------ ComfyUI's prompt validation
 
 
-# ComfyUI (execution.validate_inputs → validate_node_input) refuses a STRING output linked to a
-# combo input: the input type is the option list, not a string. This example does that.
-_STRING_TO_COMBO = pytest.mark.xfail(
-    strict=True, reason="links Load NovelAI PNG's STRING outputs to combo inputs (sampler…)"
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=_STRING_TO_COMBO) if n == "novelai_metadata_regenerate.json" else n
-        for n in WORKFLOWS
-    ],
-)
-def test_every_node_of_an_example_is_ours_or_a_known_core_node_wired_by_type(name: str) -> None:
-    workflow = load_workflow(name)
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_the_example_workflow_passes_comfyuis_prompt_validation(name: str, sim: Any) -> None:
     classes = {**CORE_NODES, **MAPPINGS}
-    nodes = {node["id"]: node for node in workflow["nodes"]}
-    for node in nodes.values():
-        assert node["type"] in classes, f"{name}: unknown node {node['type']}"
-        names = widget_names(classes[node["type"]])
-        assert len(node.get("widgets_values", [])) == len(names), (name, node["type"])
-    for _, origin, slot, target, target_slot, type_ in workflow["links"]:
-        source_class = classes[nodes[origin]["type"]]
-        assert source_class.RETURN_TYPES[slot] == type_, (name, origin, slot)
-        socket = nodes[target]["inputs"][target_slot]
-        assert _socket_type(classes[nodes[target]["type"]], socket["name"]) == type_, (name, socket)
+    prompt = api_prompt(load_workflow(name), classes)
+    assert validate_prompt(prompt, classes) == []
+
+
+def test_a_string_output_linked_into_a_combo_is_refused_as_comfyui_refuses_it() -> None:
+    classes = {**CORE_NODES, **MAPPINGS}
+    prompt = api_prompt(load_workflow("NovelAI text to image.json"), classes)
+    generate = next(i for i, n in prompt.items() if n["class_type"] == "NovelAI_Generate")
+    prompt["99"] = {"class_type": "NovelAI_Prompt", "inputs": {}}
+    prompt[generate]["inputs"]["sampler"] = ["99", 0]  # NAI_PROMPT into the sampler combo
+    problems = [str(p) for p in validate_prompt(prompt, classes)]
+    assert any("Return type mismatch between linked nodes: sampler" in p for p in problems)
+
+
+def test_missing_inputs_and_values_outside_the_widget_are_refused() -> None:
+    classes = {**CORE_NODES, **MAPPINGS}
+    prompt = api_prompt(load_workflow("NovelAI text to image.json"), classes)
+    generate = next(i for i, n in prompt.items() if n["class_type"] == "NovelAI_Generate")
+    del prompt[generate]["inputs"]["prompt"]
+    prompt[generate]["inputs"]["steps"] = 0
+    prompt[generate]["inputs"]["size"] = "Huge"
+    details = {(p.message, p.details) for p in validate_prompt(prompt, classes)}
+    assert ("Required input is missing", "prompt") in details
+    assert ("Value 0 smaller than min of 1", "steps") in details
+    assert any(m == "Value not in list" and d.startswith("size: 'Huge'") for m, d in details)
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_the_example_workflow_has_no_clipped_or_overlapping_node(name: str) -> None:
+    classes = {**CORE_NODES, **MAPPINGS}
+    nodes = load_workflow(name)["nodes"]
+    for node in nodes:
+        width, height = minimum_size(node, classes)
+        assert node["size"][0] >= width and node["size"][1] >= height, (node["type"], node["id"])
+    for index, node in enumerate(nodes):
+        for other in nodes[index + 1 :]:
+            assert not overlapping(node, other), (node["id"], other["id"])
 
 
 def test_the_local_upscale_example_saves_novelais_image_enlarged_by_the_local_model(
     sim: Any,
 ) -> None:
     saved = Saved()
-    run = _executor(saved).run(load_workflow("novelai_local_upscale.json"))
+    run = _executor(saved).run(load_workflow("NovelAI then a local upscale model.json"))
     (generated, *_) = run.outputs[2]
     (upscaled,) = saved.images
     assert upscaled.shape[1:3] == (generated.shape[1] * 2, generated.shape[2] * 2)
 
 
 def test_the_checkpoint_example_sends_the_local_image_to_novelai_img2img(sim: Any) -> None:
-    run = _executor(Saved()).run(load_workflow("novelai_local_checkpoint_img2img.json"))
+    run = _executor(Saved()).run(load_workflow("NovelAI img2img of a local checkpoint image.json"))
     body = sim.requests_seen(PATH_GENERATE_STREAM)[-1]
     assert body["action"] == "img2img" and run.outputs[6][0].shape[1:3] == (512, 512)
     assert body["parameters"]["strength"] == 0.6
 
 
 def test_the_prompt_writer_example_draws_what_the_text_model_wrote(sim: Any) -> None:
-    run = _executor(Saved()).run(load_workflow("novelai_prompt_writer_parallel.json"))
+    run = _executor(Saved()).run(load_workflow("NovelAI Prompt Writer beside a local branch.json"))
     body = sim.requests_seen(PATH_GENERATE_STREAM)[-1]
     assert body["input"].startswith(WRITTEN["positive"])
     assert run.outputs[1][:2] == (WRITTEN["positive"], WRITTEN["negative"])

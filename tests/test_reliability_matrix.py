@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -38,7 +39,15 @@ from novelai_core.errors import (
 )
 from novelai_core.simulator import FAULT_NAMES, Simulator, run_simulator
 from novelai_core.text.text_models import PATH_CHAT
-from novelai_core.transport.http_transport import RetryPolicy
+from novelai_core.transport import http_transport
+from novelai_core.transport.http_transport import (
+    BUSY_REASON,
+    DEFAULT_TIMEOUT,
+    QUICK_READ_TIMEOUT,
+    QUICK_WAIT_BUDGET,
+    STREAM_IDLE_TIMEOUT,
+    RetryPolicy,
+)
 from tests.client_helpers import FLAVOURS, everything_shown, make_client, small_request
 
 CANARY = "pst-RELIABILITY-CANARY-5e1f0c9a"  # fake, short: never a real token
@@ -182,3 +191,104 @@ def test_every_fault_ends_typed_bounded_charged_once_and_without_the_token(
     assert charged == (prices[call] if expected is OK else 0)
     assert CANARY not in repr(outcome) and CANARY not in repr(client)
     assert caplog.records and CANARY not in caplog.text
+
+
+# ------------------------------------------------ time bounds with the client's own defaults
+# Issue 19: unreachable → a clear message within 10 s; a stalled stream ends ~30 s after its
+# last event; small JSON calls wait ~10 s at most; never resend a paid request.
+
+
+def _refused_url() -> str:
+    with socket.socket() as probe:  # bound, never listening: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("call", ["subscription", "generate", "stream"])
+def test_an_unreachable_host_fails_within_ten_seconds_with_one_quick_retry_at_most(
+    call: str,
+) -> None:
+    runs: dict[str, Call] = {
+        "subscription": lambda c: c.subscription(on_wait=lambda *a: waits.append(a)),
+        "generate": lambda c: c.generate(small_request(), on_wait=lambda *a: waits.append(a)),
+        "stream": lambda c: c.generate(
+            small_request(), stream=True, on_wait=lambda *a: waits.append(a)
+        ),
+    }
+    waits: list[Any] = []
+    started = time.monotonic()
+    client = NovelAIClient(CANARY, base_url=_refused_url())  # default policy and timeouts
+    with client, pytest.raises(NovelAIConnectionError) as info:
+        runs[call](client)
+    assert time.monotonic() - started < 10
+    assert len(waits) <= 1
+    assert "the connection was refused; nothing was sent." in str(info.value)
+
+
+def test_the_default_bounds_are_the_ones_users_were_promised() -> None:
+    connect, read = DEFAULT_TIMEOUT
+    policy = RetryPolicy()
+    assert STREAM_IDLE_TIMEOUT == 30 and QUICK_READ_TIMEOUT <= 10 and QUICK_WAIT_BUDGET <= 10
+    # A connect that timed out is not tried again: two would not fit the 10 s budget.
+    assert connect + policy.connect_delay + connect > policy.connect_budget == 10
+    # generate --stream against a host that never answers: the account lookup ends after
+    # connect + the quick read timeout (not resent); an answered lookup and a stream that then
+    # stalls end after its idle timeout. Both within ~45 s.
+    assert connect + QUICK_READ_TIMEOUT + connect + STREAM_IDLE_TIMEOUT <= 45 + connect
+    assert policy.max_total_seconds <= 60  # the 429 generation-lock wait, shown as it waits
+    assert read <= 120
+
+
+def test_a_hung_account_lookup_ends_at_the_quick_read_timeout_and_is_not_asked_again(
+    sim: Simulator,
+) -> None:
+    sim.clear_faults()
+    sim.set_fault("hang", count=None, path=PATH_SUBSCRIPTION)
+    before = sim.stats()["requests"].get(PATH_SUBSCRIPTION, 0)
+    started = time.monotonic()
+    try:
+        client = NovelAIClient(CANARY, base_url=sim.url, timeout=(2.0, 0.4))
+        with client, pytest.raises(NovelAITimeoutError, match=r"stopped sending for 0\.4 s"):
+            client.subscription()
+    finally:
+        sim.clear_faults()
+    assert time.monotonic() - started < 2
+    assert sim.stats()["requests"].get(PATH_SUBSCRIPTION, 0) - before == 1
+
+
+def test_a_429_on_the_account_lookup_is_waited_out_within_the_quick_budget_and_shown(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_transport, "QUICK_WAIT_BUDGET", 1.5)  # 10 s in use; scaled here
+    sim.clear_faults()
+    sim.set_fault("concurrent_429", count=None, path=PATH_SUBSCRIPTION)
+    waits: list[tuple[int, float, str]] = []
+    started = time.monotonic()
+    try:
+        client = NovelAIClient(CANARY, base_url=sim.url, retry=RetryPolicy(initial_delay=0.4))
+        with client, pytest.raises(RateLimitError):
+            client.subscription(on_wait=lambda *a: waits.append(a))
+    finally:
+        sim.clear_faults()
+    assert time.monotonic() - started < 1.5 + 0.5
+    assert waits and all(reason == BUSY_REASON for _, _, reason in waits)
+
+
+def test_a_stream_that_stalls_ends_at_the_idle_timeout_and_is_not_resent(
+    sim: Simulator,
+) -> None:
+    sim.clear_faults()
+    sim.set_step_ms(3000)  # events stop coming after the stream opened
+    before = sim.stats()["requests"].get(PATH_GENERATE_STREAM, 0)
+    started = time.monotonic()
+    try:
+        # The read timeout (0.5 s here, 30 s by default) is the longest gap between events.
+        client = NovelAIClient(CANARY, base_url=sim.url, timeout=(2.0, 0.5))
+        with client, pytest.raises(NovelAITimeoutError) as info:
+            client.generate(small_request(), stream=True)
+    finally:
+        sim.set_step_ms(0)
+    assert time.monotonic() - started < 2.5
+    assert "stopped sending for 0.5 s while the answer was arriving" in str(info.value)
+    assert "not resent" in str(info.value)
+    assert sim.stats()["requests"].get(PATH_GENERATE_STREAM, 0) - before == 1

@@ -37,9 +37,9 @@ def test_upscale_is_refused_under_free_only_even_on_opus(sim: Any) -> None:
     with pytest.raises(errors.SpendLimitError, match="Nothing was sent") as caught:
         call_node(upscale.NovelAIUpscale(), image=gradient(96, 64), spend_guard="free only")
     message = str(caught.value)
-    assert "this tool run (upscale) is estimated at 1 Anlas on your Opus" in message
+    assert "this Upscale run is estimated at 1 Anlas on your Opus" in message
     assert "generation" not in message and "1024x1024" not in message
-    assert "spend_guard to 'up to 10 Anlas'" in message
+    assert "spend guard to 'up to 10 Anlas'" in message
     assert sim.requests_seen(PATH_UPSCALE) == []
 
 
@@ -107,3 +107,13 @@ def test_enhance_max_on_v5_keeps_the_source_size_and_asks_novelai_to_enlarge(sim
     params = body["parameters"]
     assert (params["width"], params["height"], params["upscaled_enhance"]) == (128, 192, True)
     assert body["input"] == "1girl, smile"  # no prompt addition for Max (R10)
+
+
+def test_enhance_under_fit_to_free_redraws_a_smaller_copy_for_free(sim: Any) -> None:
+    # 832×1216 × 1.5 = 1280×1856: above Opus' free 1 MP, so fit to free shrinks the canvas.
+    images, *_ = _enhance(image=gradient(832, 1216), spend_guard="fit to free", stream=True)
+    (body,) = sim.requests_seen(PATH_GENERATE_STREAM)
+    width, height = body["parameters"]["width"], body["parameters"]["height"]
+    assert width * height <= 1024 * 1024 and (width, height) == (832, 1216)
+    assert sim.spent() == 0
+    check_image(images, width, height)

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import math
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,7 +79,7 @@ def test_the_vibe_node_says_stored_or_will_be_encoded_before_generate_pays(comfy
     assert _encodes(comfy.sim) == 0
     run_generate_node(vibes=chain, spend_guard="up to 10 Anlas", model=V45)
     assert _encodes(comfy.sim) == 1 and comfy.sim.spent() == 2
-    assert any("incl. 1 vibe encoding(s) at 2 Anlas" in text for text in _texts(comfy, "7"))
+    assert any("incl. 1 vibe encoding at 2 Anlas each" in text for text in _texts(comfy, "7"))
     assert len(list((comfy.root / "user" / "novelai-nodes" / "vibes").glob("*.vibe"))) == 1
 
     _vibe(_tensor(), unique_id="4")
@@ -307,3 +308,41 @@ def test_the_vibe_store_node_takes_the_hidden_unique_id_comfyui_passes_to_is_cha
     # "unexpected keyword argument 'unique_id'" and skipped the check).
     store_node = PACK.NODE_CLASS_MAPPINGS["NovelAI_VibeStore"]
     assert math.isnan(store_node.IS_CHANGED(action="list", unique_id="7"))  # NaN: always runs
+
+
+# ----------------------------------------------- where newer ComfyUI keeps a pack's own data
+
+
+def _system_user_folders(folders: Any, user: Path) -> None:
+    """Newer ComfyUI's folder_paths: system user folders "<user>/__<name>", made on demand."""
+
+    def get_system_user_directory(name: str = "system") -> str:
+        path = user / f"__{name}"
+        path.mkdir(parents=True, exist_ok=True)
+        return str(path)
+
+    folders.get_system_user_directory = get_system_user_directory
+
+
+def test_newer_comfyui_keeps_the_store_in_the_packs_system_user_folder(
+    comfy: Any, tmp_path: Path
+) -> None:
+    user = comfy.root / "user"
+    _system_user_folders(sys.modules["folder_paths"], user)
+    store_node.forget_stores()
+    store = store_node.shared_store()
+    assert Path(store.root) == user / "__novelai_nodes" / "novelai-nodes" / "vibes"
+
+
+def test_a_store_at_the_old_place_is_moved_once_with_its_encodings(
+    comfy: Any, tmp_path: Path
+) -> None:
+    user = comfy.root / "user"
+    old = user / "novelai-nodes" / "vibes"
+    old.mkdir(parents=True)
+    (old / "paid.vibe").write_bytes(b"an encoding that cost 2 Anlas")
+    _system_user_folders(sys.modules["folder_paths"], user)
+    store_node.forget_stores()
+    root = Path(store_node.shared_store().root)
+    assert (root / "paid.vibe").read_bytes() == b"an encoding that cost 2 Anlas"
+    assert not old.exists()

@@ -106,6 +106,13 @@ def test_an_allowing_guard_shows_the_price(sim: Any) -> None:
     assert answer["text"] == f"≈ {expected(n_samples=4)} Anlas"
 
 
+def test_fit_to_free_is_not_shown_as_refused_on_opus(sim: Any) -> None:
+    _, answer = ask({"prompt": graph(samples=4, spend_guard="fit to free"), "node": "9"})
+    total = expected(n_samples=4)
+    assert answer["refused"] is False
+    assert answer["text"] == f"≈ {total} Anlas as set; fit to free lowers it to Opus' free image"
+
+
 def test_without_a_token_the_chosen_tier_is_used_and_named(no_token: Any) -> None:
     _, answer = ask({"prompt": graph(spend_guard="no limit"), "node": "9", "tier": 0})
     assert answer["total"] == expected(tier=0)

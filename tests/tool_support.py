@@ -88,7 +88,7 @@ def comfy_folders(root: Path) -> Iterator[types.ModuleType]:
             sys.modules["folder_paths"] = saved
 
 
-# The NovelAI PNG the metadata example workflow loads (novelai_metadata_regenerate.json): its
+# The NovelAI PNG the metadata example workflow loads ("NovelAI regenerate a PNG.json"): its
 # recorded values equal the widget values saved in that workflow.
 EXAMPLE_INPUT = "novelai_example.png"
 EXAMPLE_COMMENT: dict[str, Any] = {

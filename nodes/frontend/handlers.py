@@ -281,11 +281,16 @@ def _describe(
 ) -> dict[str, Any]:
     limit = spend_guard.LIMITS.get(guard)
     refused = guard in spend_guard.LIMITS and limit is not None and cost.total > limit
+    # 'fit to free' lowers size, steps and samples on Opus; extras (references…) stay paid.
+    fitted = refused and guard == spend_guard.FIT_TO_FREE and tier == OPUS_TIER and not cost.extras
+    refused = refused and not fitted
     tier_name = TIER_NAMES[tier]
     if problem:
         text = f"refused: {problem}"
     elif cost.over_per_image_limit:
         text = f"refused by NovelAI: ≈ {cost.per_image} Anlas per image is above its limit"
+    elif fitted:
+        text = f"≈ {cost.total} Anlas as set; fit to free lowers it to Opus' free image"
     elif refused:
         text = f"refused: ≈ {cost.total} Anlas is above the spend guard ({guard})"
     elif cost.total == 0:

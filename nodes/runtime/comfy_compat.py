@@ -117,3 +117,10 @@ def send_progress_text(text: str, node_id: str | None) -> None:
         send(text, node_id)
     except Exception:  # a UI nicety must never fail a paid generation
         _log.debug("send_progress_text failed", exc_info=True)
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is ComfyUI's InterruptProcessingException (raised by its progress hook)."""
+    management = _module("comfy.model_management")
+    exception_class = getattr(management, "InterruptProcessingException", None)
+    return isinstance(exception_class, type) and isinstance(exc, exception_class)

@@ -44,7 +44,7 @@ def save_partial(exc: NovelAIError) -> None:
         names = ", ".join(path.name for path in paths)
         # Also logged: a cancelled run shows ComfyUI's "interrupted", not this message.
         _log.warning("NovelAI: images that arrived before a failure: %s in %s", names, folder)
-        _extend(exc, f"The Generate node saved them to {folder}: {names}.")
+        _extend(exc, f"They were saved to {folder}: {names}.")
         return
     _log.warning("could not save %d NovelAI image(s): %s", len(images), "; ".join(failures))
     _extend(exc, f"They could not be saved ({'; '.join(failures)}).")

@@ -1,9 +1,14 @@
-"""Bridges the client's stream callbacks to ComfyUI: progress bar, live preview, text, Cancel."""
+"""Bridges the client's stream callbacks to ComfyUI: progress bar, live preview, text, Cancel.
+
+Every paid run ends with one final state under the node (``FINAL_STATES``): done (with the
+Anlas), answered from the recent-results store, failed (one line) or cancelled (with the
+charge warning), so no "waiting …" or estimate is left over from an earlier moment.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 from . import comfy_compat
 from .tensors import decode_image
@@ -13,7 +18,31 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-WAITING_TEXT = "waiting for NovelAI (another generation is running)"
+STORED_TEXT: Final = "Answered from the recent-results store, nothing sent: no Anlas spent."
+CANCELLED_UNSENT_TEXT: Final = "Cancelled before anything was sent: no Anlas spent."
+CANCELLED_SENT_TEXT: Final = (
+    "Cancelled. NovelAI may still finish the request and charge for it ({cost}). "
+    "The last preview is not a result."
+)
+CANCELLED_FREE_TEXT: Final = (
+    "Cancelled. The request was free: nothing is charged. The last preview is not a result."
+)
+# The texts a run can end with, for the docs and the translation files.
+FINAL_STATES: Final = (
+    "Done: {cost}.",
+    "Done: {cost}. Fit to free: {reductions}.",
+    STORED_TEXT,
+    "Failed: {message}",
+    CANCELLED_UNSENT_TEXT,
+    CANCELLED_SENT_TEXT,
+    CANCELLED_FREE_TEXT,
+)
+MAX_FAILURE_CHARS: Final = 300
+
+
+def cost_text(total: int) -> str:
+    """An estimate as the node shows it: "free" or "about N Anlas"."""
+    return "free" if total == 0 else f"about {total} Anlas"
 
 
 class GenerationProgress:
@@ -29,7 +58,7 @@ class GenerationProgress:
         self.total = self.counter.total
         self.node_id = node_id
         self.cost_text = cost_text
-        self._bar = comfy_compat.progress_bar(self.total, node_id)
+        self._bar: Any | None = None  # made by start(): a run answered from the store has none
         self._preview_size = comfy_compat.preview_size()
 
     @property
@@ -37,13 +66,21 @@ class GenerationProgress:
         return self.counter.done
 
     def start(self) -> None:
-        self.text(f"NovelAI: estimated cost {self.cost_text}")
+        self._bar = comfy_compat.progress_bar(self.total, self.node_id)
+        self.text(f"Sending to NovelAI: {self.cost_text}.")
 
     def text(self, message: str) -> None:
         comfy_compat.send_progress_text(message, self.node_id)
 
     def on_preview(self, preview: Preview) -> None:
-        """One intermediate image: advance the bar and show the JPEG as the node's preview."""
+        """One intermediate image: advance the bar and show the JPEG as the node's preview.
+
+        ComfyUI's progress hook raises its own interrupt exception when Cancel was pressed. It
+        becomes the SDK's CancelledError here, so the client hands over the images that had
+        already arrived (maybe paid) and the run saves them, as for any other failure.
+        """
+        from ...novelai_core.errors import CancelledError
+
         self.counter.see(int(preview.sample), int(preview.step))
         if self._bar is None:
             return
@@ -53,19 +90,47 @@ class GenerationProgress:
         except Exception:  # a broken preview frame must not fail the generation
             _log.debug("could not decode a NovelAI preview", exc_info=True)
         preview_arg = ("JPEG", image, self._preview_size) if image is not None else None
-        self._bar.update_absolute(self.value, self.total, preview_arg)
+        try:
+            self._bar.update_absolute(self.value, self.total, preview_arg)
+        except Exception as exc:
+            if not comfy_compat.is_interrupt(exc):
+                raise
+            raise CancelledError("NovelAI: cancelled while receiving the images") from exc
 
     def on_wait(self, attempt: int, delay: float, reason: str) -> None:
-        """The client waits (429: one generation at a time per account): say so under the node."""
-        self.text(
-            f"NovelAI: {reason or WAITING_TEXT} (try {attempt + 1} in {delay:.0f} s); "
-            f"estimated cost {self.cost_text}"
-        )
+        """The client waits (429 or a failed connect) before another try: say what for."""
+        cost = f" Cost: {self.cost_text}." if self.cost_text else ""
+        self.text(f"Waiting: {reason}; trying again in {delay:.0f} s (try {attempt + 1}).{cost}")
 
-    def finish(self) -> None:
+    def finish(self, note: str = "") -> None:
+        """Final state: done, with the Anlas the estimate gave (and what fit to free reduced)."""
         if self._bar is not None:
             self._bar.update_absolute(self.total, self.total, None)
-        self.text(f"NovelAI: done ({self.cost_text})")
+        self.text(f"Done: {self.cost_text}." + (f" Fit to free: {note}." if note else ""))
+
+    def stored(self) -> None:
+        """Final state: the same request was answered before and its images are reused."""
+        self.text(STORED_TEXT)
+
+    def failed(self, message: str) -> None:
+        """Final state: the error's first line (ComfyUI's dialog shows all of it)."""
+        line = (message.strip().splitlines() or ["unknown error"])[0]
+        if len(line) > MAX_FAILURE_CHARS:
+            line = line[: MAX_FAILURE_CHARS - 1] + "…"
+        self.text(f"Failed: {line}")
+
+    def was_cancelled(self, *, sent: bool, saved: str = "") -> None:
+        """Final state after Cancel; once sent, NovelAI may still finish and charge.
+
+        ``saved`` says where images that had already arrived were written.
+        """
+        if not sent:
+            text = CANCELLED_UNSENT_TEXT
+        elif self.cost_text == cost_text(0):
+            text = CANCELLED_FREE_TEXT
+        else:
+            text = CANCELLED_SENT_TEXT.format(cost=self.cost_text)
+        self.text(f"{text} {saved}" if saved else text)
 
     @staticmethod
     def cancelled() -> bool:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ...novelai_core.client import NovelAIClient
+    from ...novelai_core.transport.http_transport import WaitCallback
 
 _lock = threading.Lock()
 _cached: tuple[tuple[str, str, str, str], NovelAIClient] | None = None
@@ -60,7 +61,11 @@ def _close(entry: tuple[tuple[str, str, str, str], NovelAIClient] | None) -> Non
 
 
 def account_tier(
-    client: NovelAIClient, cancel: Callable[[], bool] | None = None, *, metered: bool = False
+    client: NovelAIClient,
+    cancel: Callable[[], bool] | None = None,
+    *,
+    metered: bool = False,
+    on_wait: WaitCallback | None = None,
 ) -> int:
     """The account's tier for estimates: looked up, then reused for TIER_TTL_S per client.
 
@@ -72,7 +77,7 @@ def account_tier(
         known = _tiers.get(client)
     if not metered and known is not None and now - known[0] < TIER_TTL_S:
         return known[1]
-    tier = int(client.subscription(cancel=cancel).tier)
+    tier = int(client.subscription(cancel=cancel, on_wait=on_wait).tier)
     with _lock:
         _tiers[client] = (now, tier)
     return tier

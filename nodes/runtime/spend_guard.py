@@ -1,4 +1,8 @@
-"""The spend guard: the Generate node refuses, before sending, anything above the user's limit."""
+"""The spend guard: a paid node refuses, before sending, anything above the user's limit.
+
+'fit to free' (Generate and Enhance) shrinks size, steps and samples to Opus' free image instead
+of refusing, and says what it reduced; where nothing can be reduced it acts as 'free only'.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ if TYPE_CHECKING:
     from ...novelai_core.contract.cost import CostEstimate
 
 FREE_ONLY: Final = "free only"
+FIT_TO_FREE: Final = "fit to free"
 NO_LIMIT: Final = "no limit"
 # Label → most Anlas one run may spend (None = no limit). Order is the widget's.
 LIMITS: Final[dict[str, int | None]] = {
     FREE_ONLY: 0,
+    FIT_TO_FREE: 0,  # after fitting; a new option: saved workflows store the label, not a position
     "up to 10 Anlas": 10,
     "up to 50 Anlas": 50,
     "up to 100 Anlas": 100,
@@ -23,13 +29,14 @@ GENERATION: Final = "this generation"  # check_spend's default ``what``
 TOOLTIP: Final = (
     "The most Anlas this node may spend each run. The cost is estimated for your subscription "
     "before anything is sent; above this limit nothing is sent. 'free only': only what Opus "
-    "generates for free."
+    "generates for free. 'fit to free' (Generate, Enhance): lowers size, steps and samples to "
+    "what Opus generates for free instead of refusing, and says what it lowered."
 )
 
 
-def describe(total: int) -> str:
-    """The estimate as progress text shows it."""
-    return "0 Anlas (free)" if total == 0 else f"{total} Anlas"
+def smallest_admitting(total: int) -> str:
+    """The lowest guard whose limit admits ``total`` Anlas (a paid tool's default)."""
+    return next(label for label, value in LIMITS.items() if value is None or value >= total)
 
 
 def check_spend(
@@ -51,17 +58,16 @@ def check_spend(
     tier_name = TIER_NAMES.get(tier, "unknown") if tier is not None else "unknown"
     note = str(getattr(estimate, "note", "") or "")
     why = f" ({note})" if note else ""
-    allow = next(label for label, value in LIMITS.items() if value is None or value >= total)
     raise SpendLimitError(
         f"NovelAI: {what} is estimated at {total} Anlas on your {tier_name} subscription{why}, "
-        f"above the spend guard '{guard}'. Nothing was sent. To allow it, set spend_guard to "
-        f"'{allow}'{_cheaper_hint(what, tier, note)}."
+        f"above the spend guard '{guard}'. Nothing was sent. To allow it, set spend guard to "
+        f"'{smallest_admitting(total)}'{_cheaper_hint(what, tier, note)}."
     )
 
 
 def tool_run(name: str) -> str:
-    """How a refusal names a paid tool's run (upscale, a Director tool)."""
-    return f"this tool run ({name})"
+    """How a refusal names a paid tool's run ("Upscale", "Remove Background")."""
+    return f"this {name} run"
 
 
 def _cheaper_hint(what: str, tier: int | None, note: str) -> str:
@@ -72,7 +78,7 @@ def _cheaper_hint(what: str, tier: int | None, note: str) -> str:
         return ""
     if tier == OPUS_TIER and not note:
         return (
-            " (or lower size, steps or samples; on Opus, one image of at most 1024x1024 px and "
-            "28 steps is free)"
+            ", or 'fit to free', or lower size, steps or samples: on Opus one image of at most "
+            "1024×1024 px and 28 steps is free"
         )
-    return " (or lower size, steps or samples)"
+    return ", or lower size, steps or samples"

@@ -26,11 +26,16 @@ from . import schema as t
 from . import spend_guard as guard
 
 _DEFAULTS: Final = get_capability(DEFAULT_MODEL)
+# The combos' option lists. ComfyUI types a combo input by its option list, so a node output
+# that feeds one must declare this very list as its RETURN_TYPES entry (Load NovelAI PNG's
+# model and sampler): a "STRING" output is refused as a type mismatch.
+MODEL_COMBO: Final = list(GENERATION_MODEL_IDS)
+SAMPLER_COMBO: Final = list(SAMPLERS)
 
 
 def model(tooltip: str) -> t.InputSpec:
     """The generation model combo (inpainting ids are chosen by the SDK, not offered)."""
-    return t.combo(GENERATION_MODEL_IDS, DEFAULT_MODEL, tooltip)
+    return t.combo(MODEL_COMBO, DEFAULT_MODEL, tooltip)
 
 
 def seed(tooltip: str) -> t.InputSpec:
@@ -66,9 +71,10 @@ def guidance(tooltip: str) -> t.InputSpec:
 
 
 def sampler(tooltip: str) -> t.InputSpec:
-    return t.combo(SAMPLERS, K_EULER_ANCESTRAL, tooltip)
+    return t.combo(SAMPLER_COMBO, K_EULER_ANCESTRAL, tooltip)
 
 
-def spend_guard(tooltip: str = guard.TOOLTIP) -> t.InputSpec:
-    """The spend guard combo; 'free only' by default so nothing costs Anlas unasked."""
-    return t.combo(guard.OPTIONS, guard.FREE_ONLY, tooltip)
+def spend_guard(tooltip: str = guard.TOOLTIP, *, default: str = guard.FREE_ONLY) -> t.InputSpec:
+    """The spend guard combo; 'free only' by default so nothing costs Anlas unasked. A tool that
+    is never free defaults to the smallest guard admitting its usual cost (a fresh node runs)."""
+    return t.combo(guard.OPTIONS, default, tooltip)

@@ -346,7 +346,7 @@ class _Progress:
             self.out.write(f"NovelAI: step {done}/{total}\n")
 
     def wait(self, attempt: int, delay: float, reason: str) -> None:
-        self.out.write(f"\rNovelAI: {reason}; retry {attempt} in {delay:.0f} s\n")
+        self.out.write(f"\rNovelAI: waiting ({reason}); retry {attempt} in {delay:.0f} s\n")
 
     def end(self) -> None:
         if self.live and self.counter.done:

@@ -110,9 +110,8 @@ def read_events(
     missing = sorted(set(range(n_samples)) - finals)
     if missing:
         raise StreamError(
-            f"NovelAI's stream ended without the final image of sample(s) "
-            f"{', '.join(map(str, missing))} ({len(finals)} of {n_samples} received). "
-            + _MAYBE_CHARGED,
+            f"NovelAI's stream ended before image {', '.join(str(i + 1) for i in missing)} of "
+            f"{n_samples} arrived ({len(finals)} of {n_samples} received). " + _MAYBE_CHARGED,
             status=200,
             correlation_id=correlation_id,
         )
@@ -159,6 +158,7 @@ class EventStream:
             cancel=self._cancel,
             on_wait=self._on_wait,
             stream=True,
+            timeout=self._transport.stream_timeout(),
             json=built.body,
         )
         assert isinstance(response, StreamResponse)

@@ -6,6 +6,11 @@ Every exchange runs in a worker thread (``worker``) so ``cancel`` is honoured wi
 
 Retries: only a 429 (nothing was generated) and a failure to connect (nothing was sent) are
 retried automatically. Anything after the request may have reached NovelAI raises instead.
+
+Time bounds (issue 19): a host that cannot be reached fails within ~10 s (one quick retry at
+most); a stream with no bytes for STREAM_IDLE_TIMEOUT has stalled; small JSON calls (account,
+tag suggestions) wait at most QUICK_READ_TIMEOUT for an answer and QUICK_WAIT_BUDGET for 429s;
+the 429 generation-lock wait of paid calls is bounded by RetryPolicy.max_total_seconds.
 """
 
 from __future__ import annotations
@@ -41,14 +46,22 @@ log = logging.getLogger("novelai_core.client")
 
 WaitCallback = Callable[[int, float, str], None]
 STREAM_CHUNK = 64 * 1024
-DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 180.0)
+# (connect, read). The read timeout is the longest silence allowed while NovelAI renders a
+# non-streamed answer (a big image at 50 steps takes well under a minute).
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 120.0)
+STREAM_IDLE_TIMEOUT = 30.0  # NovelAI streams an event per step: 30 s without one is a stall
+QUICK_READ_TIMEOUT = 10.0  # small JSON answers (account lookup, suggest-tags)
+QUICK_WAIT_BUDGET = 10.0  # all 429 waits of one small JSON call together
 _NETWORK_ERRORS = (requests.RequestException, u3.HTTPError, OSError)
 _ID_ALPHABET = string.ascii_letters + string.digits
-BUSY_REASON = "waiting for NovelAI (another generation is running on this account)"
-CONNECT_REASON = "could not reach NovelAI; retrying"
+# What a wait is for, as on_wait reports it (the caller says "waiting" and when it tries again).
+BUSY_REASON = "another generation is running on this account"
+CONNECT_REASON = "NovelAI could not be reached"
 __all__ = [
     "DEFAULT_TIMEOUT",
     "NO_RETRY",
+    "QUICK_READ_TIMEOUT",
+    "STREAM_IDLE_TIMEOUT",
     "CancelCheck",
     "ExchangeFailedError",
     "HttpResponse",
@@ -64,16 +77,23 @@ __all__ = [
 class RetryPolicy:
     """Bounds for automatic retries of 429 answers and failed connects (attempts include the first).
 
-    Delay: Retry-After when NovelAI sends it, else initial_delay·multiplier^(n-1) capped at
+    429 delay: Retry-After when NovelAI sends it, else initial_delay·multiplier^(n-1) capped at
     max_delay, ±jitter. A wait that would pass max_total_seconds is not started.
+    A failed connect (nothing sent) is tried ``connect_attempts`` times in all, ``connect_delay``
+    apart, and only while the failure, the delay and another connect timeout fit in
+    ``connect_budget``: a refused port or a DNS failure gets one quick retry, a connect timeout
+    none.
     """
 
     max_attempts: int = 10
-    max_total_seconds: float = 120.0
+    max_total_seconds: float = 60.0
     initial_delay: float = 1.0
     multiplier: float = 2.0
     max_delay: float = 15.0
     jitter: float = 0.1
+    connect_attempts: int = 2
+    connect_delay: float = 1.0
+    connect_budget: float = 10.0
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.max_delay, self.initial_delay * self.multiplier ** max(0, attempt - 1))
@@ -257,9 +277,10 @@ class Transport:
         """One logical request, with bounded 429/connect retries; 2xx or a typed error."""
         policy = retry or self.retry
         started = time.monotonic()
-        attempt = 0
+        attempt = connect_failures = 0
         while True:
             attempt += 1
+            tried = time.monotonic()
             cid = new_correlation_id()
             actx = replace(ctx, correlation_id=cid, path=path)
             check_cancel(cancel)
@@ -274,9 +295,14 @@ class Transport:
                 retryable = nothing_was_sent(failure.cause) or (
                     method == "GET" and failure_kind(failure.cause) != "timeout"
                 )
-                delay = self._next_delay(policy, attempt, started, None) if retryable else None
+                connect_failures += 1
+                delay = (
+                    _connect_delay(policy, connect_failures, tried, call.timeout[0])
+                    if retryable
+                    else None
+                )
                 if delay is None:
-                    raise self._exc_error(failure, actx) from failure.cause
+                    raise self._exc_error(failure, actx, call.timeout[1]) from failure.cause
                 self._wait(attempt, delay, CONNECT_REASON, cancel, on_wait)
                 continue
             if result.status == 429 and isinstance(result, HttpResponse):
@@ -319,6 +345,19 @@ class Transport:
             return None
         return delay
 
+    def quick(self) -> dict[str, Any]:
+        """``send`` keywords for a small JSON call: a short read timeout and 429 budget."""
+        return {
+            "timeout": (self.timeout[0], min(self.timeout[1], QUICK_READ_TIMEOUT)),
+            "retry": replace(
+                self.retry, max_total_seconds=min(self.retry.max_total_seconds, QUICK_WAIT_BUDGET)
+            ),
+        }
+
+    def stream_timeout(self) -> tuple[float, float]:
+        """(connect, read) for a stream: its read timeout is the longest gap between events."""
+        return self.timeout[0], min(self.timeout[1], STREAM_IDLE_TIMEOUT)
+
     def _wait(self, attempt: int, delay: float, reason: str, cancel: CancelCheck | None,
               on_wait: WaitCallback | None) -> None:  # fmt: skip
         log.info("NovelAI: %s; retry %d in %.1f s", reason, attempt, delay)
@@ -326,17 +365,30 @@ class Transport:
             on_wait(attempt, delay, reason)
         sleep_cancellable(delay, cancel)
 
-    def _exc_error(self, failure: ExchangeFailedError, ctx: ErrorContext) -> NovelAIError:
+    def _exc_error(
+        self, failure: ExchangeFailedError, ctx: ErrorContext, read_timeout: float
+    ) -> NovelAIError:
         forget_frames(failure.cause)  # the cause is chained to our error: no token in its frames
-        phase = "while receiving the answer" if failure.answered else "before NovelAI answered"
         host = self.base_url.split("://", 1)[-1]
         return error_from_exception(
-            failure.cause, ctx, host=host, phase=phase, read_timeout=self.timeout[1]
+            failure.cause, ctx, host=host, answered=failure.answered, read_timeout=read_timeout
         )
 
     def stream_error(self, failure: ExchangeFailedError, ctx: ErrorContext) -> NovelAIError:
-        """Typed error for a stream body that broke while being read."""
-        return self._exc_error(failure, ctx)
+        """Typed error for a stream body that broke (or stalled) while being read."""
+        return self._exc_error(failure, ctx, self.stream_timeout()[1])
 
     def close(self) -> None:
         self.session.close()
+
+
+def _connect_delay(
+    policy: RetryPolicy, failures: int, tried: float, connect_timeout: float
+) -> float | None:
+    """The wait before another connect, or None: out of tries, or it would not fit the budget."""
+    if failures >= policy.connect_attempts:
+        return None
+    spent = time.monotonic() - tried
+    if spent + policy.connect_delay + connect_timeout > policy.connect_budget:
+        return None
+    return policy.connect_delay

@@ -6,6 +6,7 @@ do. Bodies are summarised (HTML pages reduced to their title) and redacted; neve
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
 import re
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import requests
 import urllib3.exceptions as u3
@@ -290,6 +291,9 @@ def nothing_was_sent(exc: BaseException) -> bool:
     return any(isinstance(e, u3.ConnectTimeoutError) for e in _chain(exc))
 
 
+_UNREACHABLE: Final = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})
+
+
 def failure_kind(exc: BaseException) -> str:
     """url, connect, timeout, tls, incomplete or dropped: what went wrong on the wire."""
     chain = list(_chain(exc))
@@ -315,27 +319,52 @@ def failure_kind(exc: BaseException) -> str:
 
 
 def error_from_exception(
-    exc: BaseException, ctx: ErrorContext, *, host: str, phase: str, read_timeout: float | None
+    exc: BaseException,
+    ctx: ErrorContext,
+    *,
+    host: str,
+    answered: bool,
+    read_timeout: float | None,
 ) -> NovelAIError:
-    """Map a requests/urllib3/socket exception; ``phase`` says what we were doing, for the text."""
+    """Map a requests/urllib3/socket exception to a sentence for people.
+
+    ``answered``: the failure came while the answer was arriving. The library's exception stays
+    chained as the cause (for programs); the text names no Python class.
+    """
     kind = failure_kind(exc)
     after = f" {NOT_RESENT}" if ctx.paid else ""
     cid = ctx.correlation_id
-    name = type(exc).__name__
     if kind == "url":
-        return NovelAIError(f"NovelAI: the base URL for {host} is not valid ({name}).")
+        return NovelAIError(f"NovelAI: the base URL for {host} is not valid.")
     if kind == "connect":
         return NovelAIConnectionError(
-            f"NovelAI: could not connect to {host} ({name}); nothing was sent.", correlation_id=cid
+            f"NovelAI: could not connect to {host}: {_connect_reason(exc)}; nothing was sent.",
+            correlation_id=cid,
         )
     if kind == "timeout":
-        limit = f" within {read_timeout:g} s" if read_timeout else " in time"
-        return NovelAITimeoutError(
-            f"NovelAI did not answer{limit} ({phase}).{after}", correlation_id=cid
+        seconds = f"{read_timeout:g} s" if read_timeout else "too long"
+        text = (
+            f"NovelAI stopped sending for {seconds} while the answer was arriving."
+            if answered
+            else f"NovelAI did not answer within {seconds}."
         )
+        return NovelAITimeoutError(f"{text}{after}", correlation_id=cid)
     if kind == "tls":
         return NovelAIConnectionError(
-            f"NovelAI: the secure connection to {host} failed ({name}).", correlation_id=cid
+            f"NovelAI: the secure (TLS) connection to {host} failed.", correlation_id=cid
         )
-    what = "the response was cut short" if kind == "incomplete" else "the connection dropped"
-    return NovelAIConnectionError(f"NovelAI: {what} ({phase}, {name}).{after}", correlation_id=cid)
+    what = "the answer was cut short" if kind == "incomplete" else "the connection dropped"
+    when = "while the answer was arriving" if answered else "before an answer came"
+    return NovelAIConnectionError(f"NovelAI: {what} {when}.{after}", correlation_id=cid)
+
+
+def _connect_reason(exc: BaseException) -> str:
+    """Why a connect failed, in words: name lookup, refused, unreachable, or no answer."""
+    chain = list(_chain(exc))
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        return "its name could not be looked up (DNS)"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "the connection was refused"
+    if any(isinstance(e, OSError) and e.errno in _UNREACHABLE for e in chain):
+        return "the network or host is unreachable"
+    return "it did not answer in time"

@@ -6,7 +6,7 @@ import { buildWorkflow, CONTROL, widgetOrder, widgetValues } from "../../web/lib
 const read = (path) => JSON.parse(readFileSync(new URL(path, import.meta.url)));
 const caps = read("../../web/capabilities.json");
 const defs = read("./object_info.json");
-const example = read("../../example_workflows/novelai_multi_character.json");
+const example = read("../../example_workflows/NovelAI several characters.json");
 const V45 = "nai-diffusion-4-5-full";
 
 // What the server read from the real sd-metadata__novelai-full-3char.webp (see test_web_routes).
