@@ -168,9 +168,12 @@ def run_upscale(args: argparse.Namespace) -> int:
 
 
 def run_prompt_convert(args: argparse.Namespace) -> int:
-    from ..prompts.conversion import convert_for_model  # noqa: PLC0415
+    from ..prompts.conversion import convert_prompt  # noqa: PLC0415
 
-    _print(convert_for_model(args.text, args.model, to=args.to))
+    done = convert_prompt(args.text, args.model, to=args.to)
+    for warning in done.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    _print(done.text)
     return EXIT_OK
 
 
