@@ -9,6 +9,8 @@ and mask, vibe and reference pictures) is given again, and the parameters say it
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -184,3 +186,44 @@ def test_character_reference_settings_are_kept_and_the_missing_picture_is_named(
     rebuilt = rebuild_request(params, reference_images=[reference.image])
     assert build_generate_request(rebuilt).body == build_generate_request(original).body
     assert _generate(simulator, rebuilt)[1] == seen_a
+
+
+_CLI_CASES = [f"{V3} txt2img", f"{V45C} characters", f"{V5} inpaint", f"{V4} img2img"]
+
+
+@pytest.mark.parametrize("case", _CLI_CASES)
+def test_the_cli_rebuilds_the_same_request_from_the_file(
+    simulator: Simulator, case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from novelai_core.cli.parser import main
+
+    original = CASES[case]
+    png, _ = _generate(simulator, original)
+    made = tmp_path / "made.png"
+    made.write_bytes(png)
+    args = ["generate", "--from", str(made), "--dry-run"]
+    if original.source is not None:
+        (tmp_path / "source.png").write_bytes(SOURCE)
+        args += ["--image", str(tmp_path / "source.png")]
+        if isinstance(original.source, InpaintSource):
+            (tmp_path / "mask.png").write_bytes(MASK)
+            args += ["--mask", str(tmp_path / "mask.png")]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["request"] == json.loads(
+        json.dumps(build_generate_request(original).body)
+    )
+    assert ("source image" in err) == (original.source is not None)
+
+
+def test_the_cli_says_in_one_line_what_a_rebuild_lacks(
+    simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from novelai_core.cli.parser import main
+
+    png, _ = _generate(simulator, CASES[f"{V45} inpaint"])
+    made = tmp_path / "made.png"
+    made.write_bytes(png)
+    assert main(["generate", "--from", str(made), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: the image was made by infill; its source image and mask")
