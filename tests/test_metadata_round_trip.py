@@ -195,7 +195,7 @@ _CLI_CASES = [f"{V3} txt2img", f"{V45C} characters", f"{V5} inpaint", f"{V4} img
 def test_the_cli_rebuilds_the_same_request_from_the_file(
     simulator: Simulator, case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from novelai_core.cli.parser import main
+    from novelai_core.cli import main
 
     original = CASES[case]
     png, _ = _generate(simulator, original)
@@ -219,7 +219,7 @@ def test_the_cli_rebuilds_the_same_request_from_the_file(
 def test_the_cli_says_in_one_line_what_a_rebuild_lacks(
     simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from novelai_core.cli.parser import main
+    from novelai_core.cli import main
 
     png, _ = _generate(simulator, CASES[f"{V45} inpaint"])
     made = tmp_path / "made.png"

@@ -65,7 +65,7 @@ def test_lora_tags_are_removed_with_a_warning() -> None:
 
 
 def test_the_cli_warns_on_stderr_and_prints_the_prompt(capsys: pytest.CaptureFixture[str]) -> None:
-    from novelai_core.cli.parser import main
+    from novelai_core.cli import main
 
     assert main(["prompt", "convert", "<lora:x:1>, [abstract], (a:1.5)"]) == 0
     out, err = capsys.readouterr()

@@ -36,7 +36,7 @@ from ..models.user import (
 )
 from ..results import Preview, StepCounter
 from ..vibes.file_format import load_vibe_file, to_vibe
-from .exits import EXIT_OK
+from .exits import EXIT_OK, one_line
 
 if TYPE_CHECKING:
     from ..client import NovelAIClient
