@@ -90,7 +90,8 @@ def test_an_older_model_gives_model_unknown_and_the_source_text() -> None:
 def test_a_director_tool_output_is_novelai_metadata_without_generation_settings() -> None:
     meta = read_metadata((REAL / "LlmKira__augment-image.png").read_bytes())
     assert meta is not None and meta.comment == {"req_type": "sketch"}
-    assert generation_parameters(meta).model is None
+    params = generation_parameters(meta)
+    assert (params.model, params.action, params.seed) == (None, "director:sketch", None)
 
 
 def test_gimps_comment_is_not_novelai_metadata_and_the_cli_exits_2() -> None:

@@ -72,7 +72,8 @@ class GenerationParameters:
     model_candidates: tuple[str, ...] = ()
     # --- appended fields (keep the order above: callers unpack it) -------------------------
     source: str | None = None  # NovelAI's Source text, e.g. "NovelAI Diffusion V4.5 4BDE2A90"
-    action: str | None = None  # "generate", "img2img", "infill"; else the raw request type
+    # "generate", "img2img", "infill", "director:<tool>"; else the raw request type
+    action: str | None = None
     noise_schedule: str | None = None
     cfg_rescale: float | None = None
     variety: bool = False  # Variety+ (skip_cfg_above_sigma recorded)
@@ -237,6 +238,8 @@ def generation_parameters(
     c = meta.comment
     request_type = _text(c.get("request_type"))
     action = _ACTIONS.get(request_type or "", request_type)
+    if action is None and _text(c.get("req_type")):  # a Director tool's output, e.g. "sketch"
+        action = f"director:{c['req_type']}"
     vibes, refs = _vibes(c), _references(c)
     skip = as_number(c.get("skip_cfg_above_sigma"))
     model = model_id(meta)
