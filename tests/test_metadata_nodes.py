@@ -313,3 +313,33 @@ def test_the_metadata_example_workflow_regenerates_with_the_recorded_characters(
     (saved,) = [ui for ui in run.ui.values() if ui and "images" in ui]
     data = (Path(folders.get_output_directory()) / saved["images"][0]["filename"]).read_bytes()
     assert json.loads(read_text_chunks(data)["Comment"])["seed"] == EXAMPLE_COMMENT["seed"]
+
+
+def test_load_novelai_png_lists_and_reads_novelais_webp_and_jpeg(folders: Any) -> None:
+    real = Path(__file__).parent / "fixtures" / "real"
+    inputs = Path(folders.get_input_directory())
+    (inputs / "three.webp").write_bytes(
+        (real / "sd-metadata__novelai-full-3char.webp").read_bytes()
+    )
+    (inputs / "notes.txt").write_text("not an image")
+    (inputs / "plain.jpg").write_bytes(b"\xff\xd8\xff")
+    files = metadata_nodes.NovelAILoadPNG.INPUT_TYPES()["required"]["image"][0]
+    assert files == ["plain.jpg", "three.webp"]
+    out = metadata_nodes.NovelAILoadPNG().load(image="three.webp")
+    got = dict(zip(metadata_nodes.NovelAILoadPNG.RETURN_NAMES, out, strict=True))
+    assert (got["model"], got["seed"], got["variety"]) == (
+        "nai-diffusion-4-5-full",
+        447042893,
+        True,
+    )
+    assert [c.position for c in got["characters"]] == [(0.5, 0.3), (0.7, 0.7), (0.3, 0.7)]
+    assert got["not_in_metadata"] == "" and tuple(got["image"].shape) == (1, 1024, 1024, 3)
+
+
+def test_load_novelai_png_names_what_a_rebuild_must_be_given(folders: Any) -> None:
+    real = Path(__file__).parent / "fixtures" / "real"
+    inputs = Path(folders.get_input_directory())
+    (inputs / "ref.png").write_bytes((real / "sd-metadata__novelai-ref.png").read_bytes())
+    out = metadata_nodes.NovelAILoadPNG().load(image="ref.png")
+    got = dict(zip(metadata_nodes.NovelAILoadPNG.RETURN_NAMES, out, strict=True))
+    assert "character reference" in got["not_in_metadata"]
