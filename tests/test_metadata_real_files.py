@@ -27,6 +27,7 @@ from novelai_core.metadata.reader import read_metadata
 REAL = Path(__file__).parent / "fixtures" / "real"
 ROOT = Path(__file__).parent.parent
 V45_FULL, V45_CURATED = "nai-diffusion-4-5-full", "nai-diffusion-4-5-curated"
+V5_FAMILY = ("nai-diffusion-5-full", "nai-diffusion-5-curated", "nai-diffusion-5-full-medium")
 COMMENT: dict[str, Any] = {
     "prompt": "1girl, solo, very aesthetic, masterpiece, no text",
     "uc": "nsfw, lowres, artistic error",
@@ -132,7 +133,10 @@ def test_a_known_model_hash_names_its_model(source: str, model: str) -> None:
 @pytest.mark.parametrize(
     ("source", "candidates"),
     [
-        ("NovelAI Diffusion V5 93F4BD30", ("nai-diffusion-5-full", "nai-diffusion-5-curated")),
+        (
+            "NovelAI Diffusion V5 93F4BD30",
+            ("nai-diffusion-5-full", "nai-diffusion-5-curated", "nai-diffusion-5-full-medium"),
+        ),
         ("NovelAI Diffusion V4.5 12345678", (V45_FULL, V45_CURATED)),
         ("Stable Diffusion 1D44365E", ()),
         ("Stable Diffusion F64BA557", ()),

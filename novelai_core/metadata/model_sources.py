@@ -43,7 +43,7 @@ KNOWN_HASHES: Final[dict[str, str]] = {
 # Display family → the models that write it. Longest prefix first ("V4.5" before "V4").
 FAMILIES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("NovelAI Diffusion V4.5", (_V45_FULL, _V45_CURATED)),
-    ("NovelAI Diffusion V5", (_V5_FULL, _V5_CURATED)),
+    ("NovelAI Diffusion V5", (_V5_FULL, _V5_CURATED, "nai-diffusion-5-full-medium")),
     ("NovelAI Diffusion V4", (_V4_FULL, _V4_CURATED)),
     ("Stable Diffusion XL", (_V3, _FURRY_V3)),
 )
@@ -72,3 +72,10 @@ def model_from_source(source: str | None) -> SourceModel:
         if text.startswith(prefix):
             return SourceModel(None, models, model_hash)
     return SourceModel(None, (), model_hash)
+
+
+def source_text(model: str) -> str | None:
+    """The Source text NovelAI writes for ``model`` (its first listed hash); None if unknown."""
+    model_hash = next((h for h, m in KNOWN_HASHES.items() if m == model), None)
+    family = next((prefix for prefix, models in FAMILIES if model in models), None)
+    return f"{family} {model_hash}" if model_hash and family else None

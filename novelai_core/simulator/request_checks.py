@@ -107,7 +107,6 @@ class GenPlan:
             "uc": self.uc,
             "request_type": REQUEST_TYPES[self.action],
             "signed_hash": "simulator-unsigned",
-            "model": self.cap.id,
         }
         if self.cap.smea:
             data.update(sm=self.sm, sm_dyn=self.sm_dyn)
