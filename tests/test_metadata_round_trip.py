@@ -29,6 +29,7 @@ from novelai_core.models.user import (
     Img2ImgSource,
     InpaintSource,
     Prompt,
+    Vibe,
 )
 from novelai_core.simulator import Simulator
 from tests.client_helpers import client_for
@@ -227,3 +228,31 @@ def test_the_cli_says_in_one_line_what_a_rebuild_lacks(
     assert main(["generate", "--from", str(made), "--dry-run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: the image was made by infill; its source image and mask")
+
+
+@pytest.mark.parametrize("model", [V3, V45])
+def test_vibe_settings_are_kept_and_the_missing_picture_is_named(
+    simulator: Simulator, model: str
+) -> None:
+    picture = _png((20, 160, 90))
+    encoding = None
+    if model != V3:  # encoded once, so both requests carry the same encoding
+        with client_for(simulator) as client:
+            encoding = client.encode_vibe(picture, model=model, information_extracted=0.7)
+    vibe = Vibe(
+        image=picture, encoding=encoding, encoding_model=model if encoding else None,
+        strength=0.45, information_extracted=0.7,
+    )  # fmt: skip
+    original = _request(model, vibes=(vibe,))
+    png, seen_a = _generate(simulator, original)
+    meta = read_metadata(png)
+    assert meta is not None
+    params = generation_parameters(meta)
+    assert [v.strength for v in params.vibes] == [0.45]
+    assert any("1 vibe" in note for note in params.not_recorded)
+    with pytest.raises(ValueError, match="1 vibe"):
+        rebuild_request(params)
+    # The picture given again with other settings: the recorded ones win.
+    rebuilt = rebuild_request(params, vibes=[vibe.model_copy(update={"strength": 0.9})])
+    assert rebuilt.vibes[0].strength == 0.45
+    assert _generate(simulator, rebuilt)[1] == seen_a
