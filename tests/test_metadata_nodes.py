@@ -180,7 +180,7 @@ _NODE_CASES: dict[str, dict[str, Any]] = {
     "V4.5 curated, characters, exponential": {
         "model": "nai-diffusion-4-5-curated",
         "noise_schedule": "exponential",
-        "uc_preset": "human",
+        "uc_preset": "humanFocus",
         "quality_tags": False,
         "characters": (
             PackCharacter(prompt="girl, red hair", uc="hat", position="B2"),
@@ -198,14 +198,8 @@ _NODE_CASES: dict[str, dict[str, Any]] = {
 
 
 def _node_generate(sim: Any, prompt: Any, **widgets: Any) -> tuple[Any, dict[str, Any]]:
-    settings: dict[str, Any] = {
-        "size": "Custom", "width": 256, "height": 384, "seed": 777, "steps": 8, "scale": 4.0,
-        "sampler": "k_euler_ancestral", "noise_schedule": "karras", "cfg_rescale": 0.3,
-        "variety": False, "samples": 1, "spend_guard": "no limit", "stream": True,
-        "smea": "off", "decrisper": False, "transparent_background": False,
-    }  # fmt: skip
-    settings.update(widgets)
-    images = generate_node.NovelAIGenerate().generate(prompt=prompt, **settings)[0]
+    settings = {"seed": 777, "steps": 8, "scale": 4.0, "cfg_rescale": 0.3, **widgets}
+    images = run_generate_node(prompt=prompt, unique_id=None, **settings)[0]
     return images, sim.requests_seen(PATH_GENERATE_STREAM)[-1]
 
 
@@ -214,8 +208,8 @@ def test_load_novelai_png_into_generate_sends_the_request_the_image_was_made_wit
     sim: Any, folders: Any, case: str
 ) -> None:
     spec = dict(_NODE_CASES[case])
-    (prompt,) = prompt_node.NovelAIPrompt().build(
-        prompt="1girl, garden", negative="blurry", quality_tags=spec.pop("quality_tags"),
+    prompt = prompt_from_node(
+        "1girl, garden", negative="blurry", quality_tags=spec.pop("quality_tags"),
         quality_preset=spec.pop("quality_preset", "standard"), uc_preset=spec.pop("uc_preset"),
     )  # fmt: skip
     images, original = _node_generate(sim, prompt, **spec)
