@@ -20,7 +20,7 @@ from tests.simulator_support import SIM_TOKEN
 
 routes = pack_module("nodes.frontend.handlers")
 session = pack_module("nodes.runtime.session")
-REAL_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "real-samples"  # beside the clone
+REAL_SAMPLES = Path(__file__).resolve().parent / "fixtures" / "real"  # with their SOURCES.md
 V45 = "nai-diffusion-4-5-full"
 
 
@@ -199,7 +199,7 @@ def test_a_novelai_png_with_smea_gives_the_generate_widgets_values() -> None:
     comment = {"prompt": "1girl", "uc": "", "seed": 5, "steps": 28, "width": 832, "height": 1216,
                "scale": 5, "sampler": "k_euler", "sm": True, "sm_dyn": True, "n_samples": 1,
                "noise_schedule": "native", "dynamic_thresholding": True}  # fmt: skip
-    data = png_with({"Comment": json.dumps(comment), "Source": "NovelAI Diffusion V3 4BDE2A90"})
+    data = png_with({"Comment": json.dumps(comment), "Source": "Stable Diffusion XL C1E1DE52"})
     _, answer = routes.image_graph(data)
     params = answer["parameters"]
     assert (params["model"], params["smea"], params["decrisper"]) == (
