@@ -254,3 +254,23 @@ def test_a_jpeg_without_exif_and_a_file_that_is_no_image_exit_2_in_one_line(
         done = _cli(path)
         assert done.returncode == 2, done.stderr
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_the_cli_rebuilds_a_real_reference_image_once_the_picture_is_given_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from novelai_core.cli import main
+
+    real = str(REAL / "sd-metadata__novelai-ref.png")
+    assert main(["generate", "--from", real, "--dry-run"]) == 2
+    assert "1 character reference(s) and 0 picture(s)" in capsys.readouterr().err
+    picture = tmp_path / "ref.png"
+    picture.write_bytes(_encoded(Image.new("RGB", (300, 400), (9, 9, 9)), "PNG"))
+    assert main(["generate", "--from", real, "--reference", str(picture), "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    sent = json.loads(out)["request"]
+    assert (sent["input"], sent["parameters"]["seed"]) == (
+        "1girl, solo, dancing, , very aesthetic, masterpiece, no text", 949223552,
+    )  # fmt: skip
+    assert sent["parameters"]["director_reference_strength_values"] == [1.0]
+    assert "not in the metadata: the picture of 1 character reference" in err

@@ -154,7 +154,8 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from", dest="from_image", type=Path, metavar="IMAGE",
         help="rebuild the generation a NovelAI PNG/WebP/JPEG records (its seed included); "
-        "give --image (and --mask) again for img2img/inpaint; other options are ignored",
+        "give again what metadata cannot hold: --image/--mask, one --vibe or --reference per "
+        "recorded one (their recorded settings apply); other options are ignored",
     )  # fmt: skip
     parser.add_argument("--negative", default="", help="undesired content, added to the UC preset")
     parser.add_argument("--width", type=int, default=832)
@@ -274,10 +275,13 @@ def _request_from_image(args: argparse.Namespace) -> GenerationRequest:
         raise InputError(f"--from {path.name}: {one_line(exc)}") from None
     if params.not_recorded:
         sys.stderr.write(f"note: not in the metadata: {'; '.join(params.not_recorded)}\n")
+    model = params.model or args.model
     return rebuild_request(
         params,
         image=args.image.read_bytes() if args.image is not None else None,
         mask=args.mask.read_bytes() if args.mask is not None else None,
+        vibes=[parse_vibe(spec, model) for spec in getattr(args, "vibes", None) or ()],
+        reference_images=[ref.image for ref in _references(args)],
     )
 
 
