@@ -26,17 +26,23 @@ if TYPE_CHECKING:
     from PIL import Image
     from torch import Tensor
 
-    from ..novelai_core.metadata.params import RecordedCharacter
-    from ..novelai_core.models.user import Character
+    from ..novelai_core.metadata.params import GenerationParameters, RecordedCharacter
+    from ..novelai_core.models.user import Character, Prompt
 
+    # novelai_prompt, noise_schedule, cfg_rescale, variety, smea, decrisper,
+    # transparent_background, strength, noise, not_in_metadata: the appended outputs.
+    RebuildOutputs = tuple[Prompt, str, float, bool, str, bool, bool, float, float, str]
     # image, mask, prompt, negative, seed, model, width, height, steps, scale, sampler,
-    # characters, metadata: RETURN_TYPES of NovelAILoadPNG.
+    # characters, metadata, then RebuildOutputs: RETURN_TYPES of NovelAILoadPNG.
     LoadedPNG = tuple[
-        Tensor, Tensor, str, str, int, str, int, int, int, float, str, tuple[Character, ...], str
-    ]
+        Tensor, Tensor, str, str, int, str, int, int, int, float, str, tuple[Character, ...], str,
+        Prompt, str, float, bool, str, bool, bool, float, float, str,
+    ]  # fmt: skip
 
 CATEGORY_IMAGE: Final = "NovelAI/image"
-NO_FILES: Final = "(no PNG in ComfyUI's input folder)"
+NO_FILES: Final = "(no PNG, WebP or JPEG in ComfyUI's input folder)"
+# NovelAI saves PNG; its WebP/JPEG outputs keep the metadata in EXIF.
+IMAGE_SUFFIXES: Final = (".png", ".webp", ".jpg", ".jpeg")
 
 
 def folder_paths() -> ModuleType:
@@ -56,19 +62,43 @@ def _input_pngs() -> list[str]:
         return []
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".png")
+    return sorted(
+        p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
 
 
 def _read_input(image: str) -> bytes:
     from ..novelai_core.errors import InputError
 
     if image == NO_FILES:
-        raise InputError("Load NovelAI PNG: put a NovelAI PNG in ComfyUI's input folder first")
+        raise InputError("Load NovelAI PNG: put a NovelAI image in ComfyUI's input folder first")
     path = Path(folder_paths().get_annotated_filepath(image))
     try:
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"Load NovelAI PNG: cannot read {path.name}: {exc.strerror}") from None
+
+
+def _rebuild_outputs(params: GenerationParameters) -> RebuildOutputs:
+    """The appended outputs: the settings NovelAI Generate needs to send the same request."""
+    from ..novelai_core.metadata.rebuild import rebuilt_prompt
+    from .generate import SMEA_OFF, SMEA_OPTIONS
+
+    smea = SMEA_OFF
+    if params.smea:
+        smea = SMEA_OPTIONS[2] if params.smea_dyn else SMEA_OPTIONS[1]
+    return (
+        rebuilt_prompt(params),
+        params.noise_schedule or "karras",
+        params.cfg_rescale or 0.0,
+        params.variety,
+        smea,
+        params.decrisper,
+        bool(params.transparent_background),
+        params.strength if params.strength is not None else 0.7,
+        params.noise or 0.0,
+        "\n".join(params.not_recorded),
+    )
 
 
 def _characters(recorded: tuple[RecordedCharacter, ...]) -> tuple[Character, ...]:
@@ -88,12 +118,14 @@ class NovelAILoadPNG:
     )
 
     DESCRIPTION = (
-        "Loads a PNG made by NovelAI from ComfyUI's input folder and outputs the image plus "
-        "what NovelAI recorded: prompt, negative, seed, model, size, steps, scale, sampler and "
-        "characters (a chain for NovelAI Generate) — enough to rebuild the generation. Reads the "
-        "PNG text chunks, or the hidden alpha-channel copy when the text was stripped. The "
-        "prompt already holds the quality tags NovelAI added: turn quality tags and the UC "
-        "preset off in NovelAI Prompt to resend it unchanged."
+        "Loads an image made by NovelAI (PNG, or its WebP/JPEG) from ComfyUI's input folder and "
+        "outputs the image plus what NovelAI recorded: prompt, negative, seed, model, size, "
+        "steps, scale, sampler, characters, noise schedule, guidance rescale, Variety+, SMEA, "
+        "Decrisper and transparency — enough to rebuild the generation. Reads the PNG text "
+        "chunks, EXIF, or the hidden alpha-channel copy when the text was stripped. Connect "
+        "'novelai_prompt' to NovelAI Generate to resend the prompt with the quality and UC "
+        "presets it was made with. What the metadata cannot hold (source image, mask, vibe "
+        "and reference pictures) is listed in 'not_in_metadata'."
     )
     CATEGORY = CATEGORY_IMAGE
     FUNCTION = "load"
@@ -101,10 +133,14 @@ class NovelAILoadPNG:
     RETURN_TYPES = (
         "IMAGE", "MASK", "STRING", "STRING", "INT", widgets.MODEL_COMBO, "INT", "INT", "INT",
         "FLOAT", widgets.SAMPLER_COMBO, t.CHARACTERS, "STRING",
+        t.PROMPT, "STRING", "FLOAT", "BOOLEAN", "STRING", "BOOLEAN", "BOOLEAN", "FLOAT", "FLOAT",
+        "STRING",
     )  # fmt: skip
     RETURN_NAMES = (
         "image", "mask", "prompt", "negative", "seed", "model", "width", "height", "steps",
         "scale", "sampler", "characters", "metadata",
+        "novelai_prompt", "noise_schedule", "cfg_rescale", "variety", "smea", "decrisper",
+        "transparent_background", "strength", "noise", "not_in_metadata",
     )  # fmt: skip
     OUTPUT_TOOLTIPS = (
         "The image, [1,H,W,3].",
@@ -112,8 +148,8 @@ class NovelAILoadPNG:
         "The prompt NovelAI received (quality tags included).",
         "The Undesired Content NovelAI received (UC preset included).",
         "The seed.",
-        "The model id. When only the Source text names it (full and curated share it), the "
-        "full model is assumed and the node says so: check it before regenerating.",
+        "The model id, from the Source text's model hash; empty when the hash is not a known "
+        "one (the node then says which models it may be: set the model by hand).",
         "Width in px.",
         "Height in px.",
         "Sampling steps.",
@@ -121,6 +157,17 @@ class NovelAILoadPNG:
         "Sampler.",
         "The characters (V4+), as a chain for NovelAI Generate; empty when there were none.",
         "NovelAI's Comment JSON as recorded.",
+        "The prompt as typed, with the quality and UC presets it was made with: connect it to "
+        "NovelAI Generate to regenerate the same request.",
+        "Noise schedule.",
+        "Prompt guidance rescale.",
+        "Variety+ was on.",
+        "SMEA: off, SMEA or SMEA+DYN (V3).",
+        "Decrisper was on (V3).",
+        "Transparent background was on (V5).",
+        "img2img/inpaint strength (0.7 when the image was not made from a source).",
+        "img2img/inpaint noise.",
+        "What the metadata does not hold and a rebuild must be given (one per line).",
     )
 
     @classmethod
@@ -132,7 +179,8 @@ class NovelAILoadPNG:
                     files,
                     {
                         "image_upload": True,
-                        "tooltip": "A PNG from NovelAI (web app, this pack or the API).",
+                        "tooltip": "An image from NovelAI: PNG, WebP or JPEG (web app, this "
+                        "pack or the API).",
                     },
                 )
             }
@@ -157,16 +205,16 @@ class NovelAILoadPNG:
         meta = read_metadata(data)
         if meta is None:
             raise InputError(
-                f"Load NovelAI PNG: {image} carries no NovelAI metadata (neither text chunks "
-                "nor the alpha-channel copy); use ComfyUI's Load Image for other pictures"
-            )
-        params = generation_parameters(meta)
-        if params.model_candidates:
-            comfy_compat.send_progress_text(
-                model_guess_text(params.model, params.model_candidates, meta.source),
-                comfy_compat.executing_node_id(),
+                f"Load NovelAI PNG: {image} carries no NovelAI metadata (no text chunks, EXIF "
+                "or alpha-channel copy); use ComfyUI's Load Image for other pictures"
             )
         pil = decode_image(data)
+        params = generation_parameters(meta, pil)
+        if params.model is None:
+            comfy_compat.send_progress_text(
+                unknown_model_text(params.model_candidates, meta.source),
+                comfy_compat.executing_node_id(),
+            )
         if data.startswith(b"\x89PNG"):
             originals.remember_png(data)
         batch, mask = images_to_tensors([pil])
@@ -184,16 +232,16 @@ class NovelAILoadPNG:
             params.sampler or "",
             _characters(params.characters),
             json.dumps(meta.comment, ensure_ascii=False),
+            *_rebuild_outputs(params),
         )
 
 
-def model_guess_text(model: str | None, candidates: tuple[str, ...], source: str | None) -> str:
-    """Progress text for a model id guessed from the Source chunk (the Comment names none)."""
-    others = ", ".join(c for c in candidates if c != model)
+def unknown_model_text(candidates: tuple[str, ...], source: str | None) -> str:
+    """Progress text when the metadata does not say which model made the image."""
+    maybe = f"; it is one of {', '.join(candidates)}" if candidates else ""
     return (
-        f"model: {model} is a guess. The metadata does not name the model and its Source "
-        f"text ({source!r}) is shared by {others}; set the model by hand if the image was "
-        "made with one of those, or regenerating switches model."
+        f"model unknown: the image's Source text ({source!r}) names no model this pack knows"
+        f"{maybe}. Set the model by hand before regenerating."
     )
 
 

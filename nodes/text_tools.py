@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .runtime import comfy_compat, widgets
 from .runtime import schema as t
@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 TO_NOVELAI: Final = "A1111/ComfyUI → NovelAI"
 TO_A1111: Final = "NovelAI → A1111/ComfyUI"
-DIRECTIONS: Final = {TO_NOVELAI: "novelai", TO_A1111: "a1111"}
+DIRECTIONS: Final[dict[str, Literal["novelai", "a1111"]]] = {
+    TO_NOVELAI: "novelai",
+    TO_A1111: "a1111",
+}
 
 
 def comfy_tokenizer_roots() -> list[Path]:
@@ -36,9 +39,11 @@ class NovelAIConvertWeights:
     """Rewrites prompt weights between ComfyUI/A1111 and NovelAI syntax."""
 
     DESCRIPTION = (
-        "Converts prompt weights. To NovelAI: '(tag:1.2)', '((tag))' and '[tag]' become "
-        "'1.2::tag::' on V4 and later, or {tag}/[tag] (×1.05 each) on V3; escaped "
-        "\\( \\) stay literal. Back: NovelAI weights become '(tag:w)'."
+        "Converts prompt weights. To NovelAI: '(tag:1.2)' and '((tag))' become '1.2::tag::' "
+        "on V4 and later, or {tag} (×1.05 each) on V3; escaped \\( \\) stay literal; "
+        "NovelAI syntax ('[tag]', '{tag}', '1.2::tag::') is left alone; '<lora:…>' tags are "
+        "removed (NovelAI has no LoRA) and the node says so. Back: NovelAI weights become "
+        "'(tag:w)'."
     )
     CATEGORY = t.CATEGORY_PROMPT
     FUNCTION = "convert"
@@ -60,13 +65,16 @@ class NovelAIConvertWeights:
 
     def convert(self, *, text: str, model: str, direction: str) -> tuple[str]:
         from ..novelai_core.errors import InputError
-        from ..novelai_core.prompts.conversion import convert_for_model
+        from ..novelai_core.prompts.conversion import convert_prompt
 
         if direction not in DIRECTIONS:
             raise InputError(f"direction: {direction!r} is not offered")
-        if DIRECTIONS[direction] == "novelai":
-            return (convert_for_model(text, model, to="novelai"),)
-        return (convert_for_model(text, model, to="a1111"),)
+        done = convert_prompt(text, model, to=DIRECTIONS[direction])
+        if done.warnings:
+            comfy_compat.send_progress_text(
+                "\n".join(done.warnings), comfy_compat.executing_node_id()
+            )
+        return (done.text,)
 
 
 class NovelAITokenCount:

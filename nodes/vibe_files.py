@@ -256,7 +256,7 @@ def _documents(
             store.put(png, model, vibe.information_extracted, vibe.encoding)
         doc, _ = export_vibe(
             store,
-            png,
+            vibe.image,  # the file keeps the picture's own bytes (a JPEG stays a JPEG)
             model=model,
             information_extracted=vibe.information_extracted,
             encode=encode,

@@ -128,8 +128,8 @@ def test_a_wrong_token_is_one_line_without_the_token(
 @pytest.mark.parametrize(
     ("argv", "printed"),
     [
-        (["(tag:1.2), [x]", "--model", "nai-diffusion-4-5-full"], "1.2::tag::, 0.909::x::"),
-        (["(tag:1.2), [x]", "--model", "nai-diffusion-3"], "{{{{tag}}}}, [[x]]"),
+        (["(tag:1.2), [x]", "--model", "nai-diffusion-4-5-full"], "1.2::tag::, [x]"),
+        (["(tag:1.2), [x]", "--model", "nai-diffusion-3"], "{{{{tag}}}}, [x]"),
         (["1.5::a::, {b}", "--to", "a1111"], "(a:1.5), (b:1.05)"),
     ],
 )

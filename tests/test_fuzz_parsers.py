@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from novelai_core.errors import DecodeError, StreamError
+from novelai_core.metadata.params import generation_parameters
 from novelai_core.metadata.reader import NovelAIMetadata, add_text_chunks, read_metadata
 from novelai_core.results import FinalImage, GeneratedImage, Preview
 from novelai_core.transport.archive import build_zip, read_zip
@@ -153,16 +154,16 @@ COMMENT_KEYS = st.sampled_from(
     # PNG text holds no NUL and no lone surrogate (not encodable at all)
     st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=30),
 )
-def test_metadata_with_any_comment_json_reads_as_values_or_a_decode_error(
+def test_metadata_with_any_comment_json_reads_as_values_or_as_none(
     comment: Any, source: str
 ) -> None:
     chunks = {"Comment": json.dumps(comment), "Source": source or "x", "Software": "NovelAI"}
-    try:
-        meta = read_metadata(add_text_chunks(_png(), chunks))
-    except DecodeError:
-        assert not isinstance(comment, dict)  # only a non-object Comment is refused
+    meta = read_metadata(add_text_chunks(_png(), chunks))
+    if meta is None:
+        assert not isinstance(comment, dict)  # a non-object Comment is not NovelAI's
         return
-    assert meta is not None
+    params = generation_parameters(meta)  # never raises on odd values
+    assert params.model is None or isinstance(params.model, str)
     for value in (meta.prompt, meta.negative, meta.sampler, meta.model, meta.source):
         assert value is None or isinstance(value, str)
     for number in (meta.seed, meta.steps, meta.width, meta.height):

@@ -209,10 +209,9 @@ def test_a_stealth_length_that_cannot_fit_is_a_decode_error(bit_length: int) -> 
         read_stealth(_stealth_image(b"\x1f\x8b", bit_length))
 
 
-@pytest.mark.parametrize("raw", [b"{broken", b"[1, 2]", b"\xff\xfe"])
-def test_stealth_json_that_is_not_an_object_is_a_decode_error(raw: bytes) -> None:
-    with pytest.raises(DecodeError, match="JSON"):
-        read_stealth(_stealth_image(gzip.compress(raw)))
+@pytest.mark.parametrize("raw", [b"{broken", b"[1, 2]", b"\xff\xfe", b"a photo\nSteps: 20"])
+def test_stealth_text_that_is_not_a_json_object_is_no_novelai_metadata(raw: bytes) -> None:
+    assert read_stealth(_stealth_image(gzip.compress(raw))) is None
 
 
 # --- interpretation ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from novelai_core.metadata.params import generation_parameters
 from novelai_core.metadata.reader import read_metadata, read_stealth, read_text_chunks
 from novelai_core.models.user import Character, GenerationRequest, GenerationSettings, Prompt
 from tests.comfy_harness import comfy_runtime, pack_module, prompt_from_node, run_generate_node
+from tests.real_samples import REAL, requires_real_samples
 from tests.simulator_support import SIM_TOKEN
 from tests.tool_support import comfy_folders, gradient, novelai_png
 
@@ -26,6 +27,7 @@ metadata_nodes = pack_module("nodes.metadata_nodes")
 originals = pack_module("nodes.runtime.originals")
 errors = pack_module("novelai_core.errors")
 MODEL = "nai-diffusion-4-5-full"
+PackCharacter = pack_module("novelai_core.models.user").Character
 
 
 @pytest.fixture
@@ -90,18 +92,20 @@ def test_with_the_text_chunks_stripped_the_stealth_alpha_gives_the_same_paramete
     _expect_parameters(generation_parameters(meta), body)
 
 
-def test_the_model_comes_from_the_source_chunk_when_the_comment_has_none() -> None:
+def test_the_model_comes_from_the_source_hash_when_the_comment_has_none() -> None:
     png = novelai_png({"prompt": "cat", "seed": 5, "steps": 28, "width": 64, "height": 96})
     meta = read_metadata(png)
     assert meta is not None
-    assert generation_parameters(meta).model == "nai-diffusion-4-5-full"  # V4.5: full, not V4
+    params = generation_parameters(meta)
+    assert (params.model, params.model_candidates) == ("nai-diffusion-4-5-full", ())
 
 
-def test_a_model_guessed_from_the_source_text_lists_every_model_sharing_it() -> None:
-    meta = read_metadata(novelai_png({"prompt": "cat", "seed": 5}))
+def test_an_unlisted_hash_gives_no_model_but_the_family_it_may_be() -> None:
+    png = novelai_png({"prompt": "cat", "seed": 5}, source="NovelAI Diffusion V4.5 0BADF00D")
+    meta = read_metadata(png)
     assert meta is not None
     params = generation_parameters(meta)
-    assert params.model == "nai-diffusion-4-5-full"
+    assert params.model is None and params.source == "NovelAI Diffusion V4.5 0BADF00D"
     assert sorted(params.model_candidates) == [
         "nai-diffusion-4-5-curated",
         "nai-diffusion-4-5-full",
@@ -115,18 +119,19 @@ def test_a_model_named_by_the_comment_is_no_guess() -> None:
     assert (params.model, params.model_candidates) == ("nai-diffusion-4-5-curated", ())
 
 
-def test_load_novelai_png_says_under_the_node_when_the_model_is_a_guess(folders: Any) -> None:
+def test_load_novelai_png_says_under_the_node_when_the_model_is_unknown(folders: Any) -> None:
     inputs = Path(folders.get_input_directory())
-    (inputs / "guess.png").write_bytes(novelai_png({"prompt": "cat", "seed": 5}))
+    unknown = novelai_png({"prompt": "cat", "seed": 5}, source="NovelAI Diffusion V4.5 0BADF00D")
+    (inputs / "unknown.png").write_bytes(unknown)
     (inputs / "named.png").write_bytes(novelai_png({"prompt": "cat", "model": MODEL}))
     with comfy_runtime() as runtime:
         runtime.executing_node = "5"
-        model = metadata_nodes.NovelAILoadPNG().load(image="guess.png")[5]
+        model = metadata_nodes.NovelAILoadPNG().load(image="unknown.png")[5]
         metadata_nodes.NovelAILoadPNG().load(image="named.png")
-    assert model == MODEL
+    assert model == ""
     ((text, node),) = runtime.texts
     assert node == "5"
-    assert f"{MODEL} is a guess" in text and "nai-diffusion-4-5-curated" in text
+    assert "0BADF00D" in text and "nai-diffusion-4-5-curated" in text and MODEL in text
 
 
 def test_load_novelai_png_outputs_image_and_parameters_and_rebuilds_the_request(
@@ -137,7 +142,8 @@ def test_load_novelai_png_outputs_image_and_parameters_and_rebuilds_the_request(
     assert metadata_nodes.NovelAILoadPNG.INPUT_TYPES()["required"]["image"][0] == ["made.png"]
 
     out = metadata_nodes.NovelAILoadPNG().load(image="made.png")
-    image, mask, prompt, negative, seed, model, width, height, steps, scale, sampler, chars, _ = out
+    image, mask, prompt, negative, seed, model, width, height, steps, scale, sampler = out[:11]
+    chars = out[11]
     assert image.dtype == torch.float32 and tuple(image.shape) == (1, 384, 256, 3)
     assert tuple(mask.shape) == (1, 384, 256)
     assert (prompt, negative) == (body["input"], body["parameters"]["negative_prompt"])
@@ -160,6 +166,72 @@ def test_load_novelai_png_outputs_image_and_parameters_and_rebuilds_the_request(
         assert again["parameters"][key] == body["parameters"][key], key
     assert again["parameters"]["v4_prompt"] == body["parameters"]["v4_prompt"]
     assert again["parameters"]["v4_negative_prompt"] == body["parameters"]["v4_negative_prompt"]
+
+
+_NODE_CASES: dict[str, dict[str, Any]] = {
+    "V3 SMEA DYN, decrisper, Variety+, light UC": {
+        "model": "nai-diffusion-3",
+        "smea": "SMEA+DYN",
+        "decrisper": True,
+        "variety": True,
+        "noise_schedule": "native",
+        "uc_preset": "light",
+        "quality_tags": True,
+    },
+    "V4.5 curated, characters, exponential": {
+        "model": "nai-diffusion-4-5-curated",
+        "noise_schedule": "exponential",
+        "uc_preset": "humanFocus",
+        "quality_tags": False,
+        "characters": (
+            PackCharacter(prompt="girl, red hair", uc="hat", position="B2"),
+            PackCharacter(prompt="boy", position="D4"),
+        ),
+    },
+    "V5 transparent, light quality": {
+        "model": "nai-diffusion-5-full",
+        "transparent_background": True,
+        "quality_tags": True,
+        "quality_preset": "light",
+        "uc_preset": "none",
+    },
+}
+
+
+def _node_generate(sim: Any, prompt: Any, **widgets: Any) -> tuple[Any, dict[str, Any]]:
+    settings = {"seed": 777, "steps": 8, "scale": 4.0, "cfg_rescale": 0.3, **widgets}
+    images = run_generate_node(prompt=prompt, unique_id=None, **settings)[0]
+    return images, sim.requests_seen(PATH_GENERATE_STREAM)[-1]
+
+
+@pytest.mark.parametrize("case", list(_NODE_CASES))
+def test_load_novelai_png_into_generate_sends_the_request_the_image_was_made_with(
+    sim: Any, folders: Any, case: str
+) -> None:
+    spec = dict(_NODE_CASES[case])
+    prompt = prompt_from_node(
+        "1girl, garden", negative="blurry", quality_tags=spec.pop("quality_tags"),
+        quality_preset=spec.pop("quality_preset", "standard"), uc_preset=spec.pop("uc_preset"),
+    )  # fmt: skip
+    images, original = _node_generate(sim, prompt, **spec)
+    # The user's path: Save NovelAI PNG writes the original file, Load NovelAI PNG reads it.
+    (entry,) = metadata_nodes.NovelAISavePNG().save(images=images, filename_prefix="rt")["ui"][
+        "images"
+    ]
+    png = (Path(folders.get_output_directory()) / entry["filename"]).read_bytes()
+    (Path(folders.get_input_directory()) / "made.png").write_bytes(png)
+    out = metadata_nodes.NovelAILoadPNG().load(image="made.png")
+    names = metadata_nodes.NovelAILoadPNG.RETURN_NAMES
+    got = dict(zip(names, out, strict=True))
+    _, again = _node_generate(
+        sim, got["novelai_prompt"], model=got["model"], width=got["width"],
+        height=got["height"], seed=got["seed"], steps=got["steps"], scale=got["scale"],
+        sampler=got["sampler"], noise_schedule=got["noise_schedule"],
+        cfg_rescale=got["cfg_rescale"], variety=got["variety"], smea=got["smea"],
+        decrisper=got["decrisper"], transparent_background=got["transparent_background"],
+        characters=got["characters"] or None,
+    )  # fmt: skip
+    assert again == original
 
 
 def test_loading_a_png_without_novelai_metadata_says_so(folders: Any) -> None:
@@ -262,3 +334,35 @@ def test_the_metadata_example_reproduces_the_source_images_request_exactly(
     assert sent["negative_prompt"] == recorded["uc"]
     for name in ("seed", "steps", "scale", "sampler", "width", "height"):
         assert sent[name] == recorded[name], name
+
+
+@requires_real_samples
+def test_load_novelai_png_lists_and_reads_novelais_webp_and_jpeg(folders: Any) -> None:
+    real = REAL
+    inputs = Path(folders.get_input_directory())
+    (inputs / "three.webp").write_bytes(
+        (real / "sd-metadata__novelai-full-3char.webp").read_bytes()
+    )
+    (inputs / "notes.txt").write_text("not an image")
+    (inputs / "plain.jpg").write_bytes(b"\xff\xd8\xff")
+    files = metadata_nodes.NovelAILoadPNG.INPUT_TYPES()["required"]["image"][0]
+    assert files == ["plain.jpg", "three.webp"]
+    out = metadata_nodes.NovelAILoadPNG().load(image="three.webp")
+    got = dict(zip(metadata_nodes.NovelAILoadPNG.RETURN_NAMES, out, strict=True))
+    assert (got["model"], got["seed"], got["variety"]) == (
+        "nai-diffusion-4-5-full",
+        447042893,
+        True,
+    )
+    assert [c.position for c in got["characters"]] == [(0.5, 0.3), (0.7, 0.7), (0.3, 0.7)]
+    assert got["not_in_metadata"] == "" and tuple(got["image"].shape) == (1, 1024, 1024, 3)
+
+
+@requires_real_samples
+def test_load_novelai_png_names_what_a_rebuild_must_be_given(folders: Any) -> None:
+    real = REAL
+    inputs = Path(folders.get_input_directory())
+    (inputs / "ref.png").write_bytes((real / "sd-metadata__novelai-ref.png").read_bytes())
+    out = metadata_nodes.NovelAILoadPNG().load(image="ref.png")
+    got = dict(zip(metadata_nodes.NovelAILoadPNG.RETURN_NAMES, out, strict=True))
+    assert "character reference" in got["not_in_metadata"]

@@ -12,7 +12,7 @@ import pytest
 from novelai_core.contract.capabilities import get_capability
 from novelai_core.contract.constants import PATH_SUGGEST_TAGS
 from novelai_core.errors import InputError
-from novelai_core.prompts.conversion import convert_for_model
+from novelai_core.prompts.conversion import convert_for_model, convert_prompt
 from novelai_core.prompts.tokens import count_prompt_tokens, estimate_tokens, find_tokenizer_dir
 from tests.comfy_harness import call_node, pack_module
 
@@ -27,8 +27,8 @@ V45, V3, V5 = "nai-diffusion-4-5-full", "nai-diffusion-3", "nai-diffusion-5-full
     [
         ("(tag:1.2)", "1.2::tag::", "{{{{tag}}}}"),
         ("((tag))", "1.21::tag::", "{{{{tag}}}}"),
-        ("[tag]", "0.909::tag::", "[[tag]]"),
-        ("((a)), [[b]]", "1.21::a::, 0.826::b::", "{{{{a}}}}, [[[[b]]]]"),
+        ("[tag]", "[tag]", "[tag]"),  # NovelAI syntax too: left alone
+        ("((a)), [[b]]", "1.21::a::, [[b]]", "{{{{a}}}}, [[b]]"),
         ("(a (b:1.5) c)", "1.1::a:: 1.65::b:: 1.1::c::", "{{a}} {{{{{{{{{{b}}}}}}}}}} {{c}}"),
         (r"\(bracket\) (x:0.5)", "(bracket) 0.5::x::", "(bracket) " + "[" * 14 + "x" + "]" * 14),
         ("(1girl:1.3), 2boys", "1.3::1girl::, 2boys", "{{{{{1girl}}}}}, 2boys"),
@@ -40,6 +40,37 @@ def test_weights_convert_to_the_chosen_models_syntax(a1111: str, v45: str, v3: s
     assert convert_for_model(a1111, V45) == v45
     assert convert_for_model(a1111, V5) == v45  # V5 reads numeric weights too
     assert convert_for_model(a1111, V3) == v3
+
+
+@pytest.mark.parametrize(
+    "novelai",
+    ["[abstract]", "{smile}, [[hat]]", "1.2::red hair::, -0.5::feet::", "{a, 0::b::, c}"],
+)
+def test_converting_to_novelai_leaves_novelai_syntax_alone(novelai: str) -> None:
+    for model in (V45, V5, V3):
+        assert convert_for_model(novelai, model) == novelai
+
+
+def test_novelai_and_a1111_syntax_mixed_convert_only_the_a1111_part() -> None:
+    assert convert_for_model("[abstract], (sky:1.2), {sun}", V45) == "[abstract], 1.2::sky::, {sun}"
+    assert convert_for_model("[abstract], ((sky)), {sun}", V3) == "[abstract], {{{{sky}}}}, {sun}"
+
+
+def test_lora_tags_are_removed_with_a_warning() -> None:
+    done = convert_prompt("1girl, <lora:add_detail:0.8>, (smile:1.2), <LyCO:x>", V45)
+    assert done.text == "1girl, 1.2::smile::"
+    assert done.warnings == ("removed <lora:add_detail:0.8>, <LyCO:x>: NovelAI has no LoRA",)
+    assert convert_prompt("<lora:a:1> cat", V45).text == "cat"
+    assert convert_prompt("1.2::cat::", V45, to="a1111").warnings == ()
+
+
+def test_the_cli_warns_on_stderr_and_prints_the_prompt(capsys: pytest.CaptureFixture[str]) -> None:
+    from novelai_core.cli import main
+
+    assert main(["prompt", "convert", "<lora:x:1>, [abstract], (a:1.5)"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "[abstract], 1.5::a::\n"
+    assert err == "warning: removed <lora:x:1>: NovelAI has no LoRA\n"
 
 
 def test_novelai_weights_convert_back_to_a1111_with_literal_brackets_escaped() -> None:

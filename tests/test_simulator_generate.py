@@ -167,7 +167,8 @@ def test_pngs_carry_text_chunks_and_the_same_stealth_payload(simulator: Simulato
     assert chunks["Title"] == "AI generated image"
     assert chunks["Description"] == "1girl, hat"
     assert chunks["Software"] == "NovelAI"
-    assert chunks["Source"].startswith("NovelAI Diffusion V4.5 (simulator) ")
+    assert chunks["Source"] == "NovelAI Diffusion V4.5 4BDE2A90"  # as real V4.5 Full files
+    assert json.loads(chunks["Comment"])["signed_hash"] == "simulator-unsigned"
     assert float(chunks["Generation time"]) >= 0
     comment = json.loads(chunks["Comment"])
     assert comment["seed"] == 42

@@ -68,13 +68,16 @@ def test_export_writes_what_the_web_app_reads() -> None:
     )
     assert doc["identifier"] == "novelai-vibe-transfer" and doc["version"] == 1
     assert doc["type"] == "image" and base64.b64decode(doc["image"]) == png
-    assert doc["id"] == hashlib.sha256(png).hexdigest()
+    assert doc["id"] == hashlib.sha256(doc["image"].encode()).hexdigest()  # of the base64 text
     assert doc["thumbnail"].startswith("data:image/jpeg;base64,")
     assert doc["createdAt"] == 1767225600123
     assert doc["importInfo"] == {"model": V45, "information_extracted": 0.7, "strength": 0.5}
     assert set(doc["encodings"]) == {"v4-5full", "v4full"}  # V3 has no modelKey
-    [inner] = doc["encodings"]["v4-5full"].values()
+    [(key, inner)] = doc["encodings"]["v4-5full"].items()
+    assert key == hashlib.sha256(b"information_extracted:0.7").hexdigest()
     assert inner == {"encoding": _b64(b"enc-a"), "params": {"information_extracted": 0.7}}
+    [key_1] = doc["encodings"]["v4full"]
+    assert key_1 == hashlib.sha256(b"information_extracted:1").hexdigest()  # JS prints 1
 
 
 def test_a_single_file_round_trips_through_json() -> None:

@@ -19,6 +19,7 @@ from PIL import Image
 from novelai_core.contract.constants import PATH_ENCODE_VIBE, PATH_GENERATE_STREAM
 from novelai_core.simulator.vibe_encodings import read_encoding
 from tests.comfy_harness import call_node, comfy_runtime, load_pack, pack_module, run_generate_node
+from tests.real_samples import REAL, requires_real_samples
 from tests.tool_support import comfy_folders
 
 PACK = load_pack()
@@ -209,6 +210,35 @@ def test_the_vibe_file_node_explains_an_empty_input_folder(comfy: Any) -> None:
         node().load(
             file="../user/x.naiv4vibe", use_file_settings=True, information_extracted=1, strength=1
         )
+
+
+@requires_real_samples
+def test_the_vibe_file_node_uses_the_web_apps_encoding_only_vibes(comfy: Any) -> None:
+    real = REAL / "JNovelAIAPI__mixed_vibe_bundle.naiv4vibebundle"
+    (comfy.root / "input" / "mixed.naiv4vibebundle").write_bytes(real.read_bytes())
+    web = json.loads(real.read_text())["vibes"][0]
+    node = NODES["NovelAI_VibeFile"]
+    (vibes,) = node().load(
+        file="mixed.naiv4vibebundle", use_file_settings=True, information_extracted=1,
+        strength=0.6, unique_id="4",
+    )  # fmt: skip
+    encoding_only = vibes[0]
+    assert encoding_only.image is None and encoding_only.encoding_model == "nai-diffusion-4-full"
+    file_encoding = web["encodings"]["v4full"]["unknown"]["encoding"]
+    assert encoding_only.encoding == base64.b64decode(file_encoding)
+    assert (encoding_only.information_extracted, encoding_only.strength) == (1.0, 0.6)
+    # What NovelAI Generate sends: the file's encoding as it is, nothing to encode (no Anlas).
+    converter = pack_module("novelai_core.converter.generation")
+    user = pack_module("novelai_core.models.user")
+    request = user.GenerationRequest(
+        model="nai-diffusion-4-full", prompt=user.Prompt(text="cat"),
+        settings=user.GenerationSettings(width=512, height=512, seed=1), vibes=(encoding_only,),
+    )  # fmt: skip
+    sent = converter.build_generate_request(request).body["parameters"]
+    assert sent["reference_image_multiple"] == [file_encoding]
+    assert _encodes(comfy.sim) == 0
+    listed = [e for e in store_node.shared_store().entries() if e.name == "700f94-d2e908"]
+    assert [(e.model, e.has_image) for e in listed] == [("nai-diffusion-4-full", False)]
 
 
 # ---------------------------------------------------------------------- Precise Reference

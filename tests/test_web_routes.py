@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +15,12 @@ from novelai_core.contract.capabilities import GENERATION_MODEL_IDS, get_capabil
 from novelai_core.contract.constants import PATH_SUBSCRIPTION
 from novelai_core.contract.cost import generation_cost
 from tests.comfy_harness import pack_module
+from tests.real_samples import REAL, requires_real_samples
 from tests.simulator_support import SIM_TOKEN
 
 routes = pack_module("nodes.frontend.handlers")
 session = pack_module("nodes.runtime.session")
-REAL_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "real-samples"  # beside the clone
+REAL_SAMPLES = REAL
 V45 = "nai-diffusion-4-5-full"
 
 
@@ -192,7 +192,7 @@ def png_with(chunks: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.skipif(not REAL_SAMPLES.is_dir(), reason="real samples not present")
+@requires_real_samples
 @pytest.mark.parametrize("name", ["sd-metadata__novelai-full-3char.webp"])
 def test_a_real_novelai_webp_gives_its_settings_and_character_centres(name: str) -> None:
     status, answer = routes.image_graph((REAL_SAMPLES / name).read_bytes())
@@ -206,7 +206,7 @@ def test_a_novelai_png_with_smea_gives_the_generate_widgets_values() -> None:
     comment = {"prompt": "1girl", "uc": "", "seed": 5, "steps": 28, "width": 832, "height": 1216,
                "scale": 5, "sampler": "k_euler", "sm": True, "sm_dyn": True, "n_samples": 1,
                "noise_schedule": "native", "dynamic_thresholding": True}  # fmt: skip
-    data = png_with({"Comment": json.dumps(comment), "Source": "NovelAI Diffusion V3 4BDE2A90"})
+    data = png_with({"Comment": json.dumps(comment), "Source": "Stable Diffusion XL C1E1DE52"})
     _, answer = routes.image_graph(data)
     params = answer["parameters"]
     assert (params["model"], params["smea"], params["decrisper"]) == (

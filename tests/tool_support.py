@@ -32,14 +32,19 @@ def check_image(tensor: torch.Tensor, width: int, height: int) -> None:
 
 
 def novelai_png(
-    comment: dict[str, Any], *, width: int = 64, height: int = 96, text: bool = True
+    comment: dict[str, Any],
+    *,
+    width: int = 64,
+    height: int = 96,
+    text: bool = True,
+    source: str = "NovelAI Diffusion V4.5 4BDE2A90",
 ) -> bytes:
     """A NovelAI-style PNG: Comment as tEXt (unless ``text`` is False) and as stealth alpha."""
     chunks = {
         "Title": "AI generated image",
         "Description": comment.get("prompt", ""),
         "Software": "NovelAI",
-        "Source": "NovelAI Diffusion V4.5 4BDE2A90",
+        "Source": source,
         "Comment": json.dumps(comment),
     }
     base = Image.new("RGB", (width, height), (180, 90, 30))

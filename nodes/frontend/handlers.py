@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ...novelai_core.contract.capabilities import (
     GENERATION_MODEL_IDS,
@@ -31,6 +31,9 @@ from ..character import AI_CHOICE, CUSTOM_XY
 from ..generate import CUSTOM_SIZE, SMEA_OFF, SMEA_OPTIONS
 from ..runtime import spend_guard
 from ..tags import LANGUAGES
+
+if TYPE_CHECKING:
+    from ...novelai_core.metadata.params import GenerationParameters
 
 Answer = tuple[int, dict[str, Any]]
 MAX_GRAPH_NODES: Final = 5000
@@ -336,23 +339,18 @@ def _has_comfy_workflow(data: bytes) -> bool:
     return False
 
 
-def _smea_label(comment: Mapping[str, Any]) -> str:
-    if comment.get("sm_dyn") is True:
+def _smea_label(params: GenerationParameters) -> str:
+    if params.smea_dyn:
         return SMEA_OPTIONS[-1]
-    return SMEA_OPTIONS[1] if comment.get("sm") is True else SMEA_OFF
+    return SMEA_OPTIONS[1] if params.smea else SMEA_OFF
 
 
-def _settings(comment: Mapping[str, Any]) -> dict[str, Any]:
-    """The Comment's settings the Generate node has a widget for (absent ones left out)."""
-    out: dict[str, Any] = {}
-    for key in ("noise_schedule", "cfg_rescale", "n_samples"):
-        if isinstance(comment.get(key), str | int | float) and not isinstance(comment[key], bool):
-            out[key] = comment[key]
-    out["smea"] = _smea_label(comment)
-    out["decrisper"] = comment.get("dynamic_thresholding") is True
-    out["variety"] = isinstance(comment.get("skip_cfg_above_sigma"), int | float)
-    out["transparent_background"] = comment.get("straight_alpha") is True
-    return out
+def _settings(params: GenerationParameters) -> dict[str, Any]:
+    """The recorded settings in the Generate node's widget values (SMEA as its label)."""
+    return {
+        "smea": _smea_label(params),
+        "transparent_background": bool(params.transparent_background),
+    }
 
 
 def image_graph(data: Any) -> Answer:
@@ -361,6 +359,7 @@ def image_graph(data: Any) -> Answer:
     from ...novelai_core.errors import NovelAIError
     from ...novelai_core.metadata.params import generation_parameters
     from ...novelai_core.metadata.reader import read_metadata
+    from ..runtime.tensors import decode_image
 
     if not isinstance(data, bytes | bytearray) or not data:
         return error(400, "send the image file as the request body")
@@ -375,8 +374,13 @@ def image_graph(data: Any) -> Answer:
         return error(400, f"not a readable image: {type(exc).__name__}")
     if meta is None:
         return 200, {"comfy_workflow": False, "novelai": False}
-    params = generation_parameters(meta).as_json()
-    params.update(_settings(meta.comment))
+    try:
+        picture = decode_image(data)  # V5 transparency shows in the alpha channel
+    except (OSError, ValueError, SyntaxError):
+        picture = None
+    recorded = generation_parameters(meta, picture)
+    params = recorded.as_json()
+    params.update(_settings(recorded))
     return 200, {"comfy_workflow": False, "novelai": True, "parameters": params}
 
 

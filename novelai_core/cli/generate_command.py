@@ -7,6 +7,7 @@ one stderr line and an exit code by the one policy in ``exits``.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -35,7 +36,7 @@ from ..models.user import (
 )
 from ..results import Preview, StepCounter
 from ..vibes.file_format import load_vibe_file, to_vibe
-from .exits import EXIT_OK
+from .exits import EXIT_OK, one_line
 
 if TYPE_CHECKING:
     from ..client import NovelAIClient
@@ -149,7 +150,13 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
     )
-    parser.add_argument("--prompt", required=True, help="the prompt (NovelAI syntax)")
+    parser.add_argument("--prompt", help="the prompt (NovelAI syntax); required without --from")
+    parser.add_argument(
+        "--from", dest="from_image", type=Path, metavar="IMAGE",
+        help="rebuild the generation a NovelAI PNG/WebP/JPEG records (its seed included); "
+        "give again what metadata cannot hold: --image/--mask, one --vibe or --reference per "
+        "recorded one (their recorded settings apply); other options are ignored",
+    )  # fmt: skip
     parser.add_argument("--negative", default="", help="undesired content, added to the UC preset")
     parser.add_argument("--width", type=int, default=832)
     parser.add_argument("--height", type=int, default=1216)
@@ -248,11 +255,45 @@ def _source(args: argparse.Namespace) -> Img2ImgSource | InpaintSource | None:
     return Img2ImgSource(image=image, **extra)
 
 
+def _request_from_image(args: argparse.Namespace) -> GenerationRequest:
+    """The request a NovelAI image's metadata records (the Load NovelAI PNG node's rebuild)."""
+    from PIL import Image  # noqa: PLC0415
+
+    from ..errors import DecodeError  # noqa: PLC0415
+    from ..metadata.params import generation_parameters  # noqa: PLC0415
+    from ..metadata.reader import read_metadata  # noqa: PLC0415
+    from ..metadata.rebuild import rebuild_request  # noqa: PLC0415
+
+    path: Path = args.from_image
+    data = path.read_bytes()
+    try:
+        meta = read_metadata(data)
+        if meta is None:
+            raise InputError(f"--from {path.name}: no NovelAI metadata to rebuild from")
+        params = generation_parameters(meta, Image.open(io.BytesIO(data)))
+    except (DecodeError, OSError) as exc:
+        raise InputError(f"--from {path.name}: {one_line(exc)}") from None
+    if params.not_recorded:
+        sys.stderr.write(f"note: not in the metadata: {'; '.join(params.not_recorded)}\n")
+    model = params.model or args.model
+    return rebuild_request(
+        params,
+        image=args.image.read_bytes() if args.image is not None else None,
+        mask=args.mask.read_bytes() if args.mask is not None else None,
+        vibes=[parse_vibe(spec, model) for spec in getattr(args, "vibes", None) or ()],
+        reference_images=[ref.image for ref in _references(args)],
+    )
+
+
 def build_request_from_args(args: argparse.Namespace) -> GenerationRequest:
     """A GenerationRequest from parsed ``generate`` arguments (seed left None unless given).
 
     Raises pydantic's ValidationError or OSError for bad values/files; ``main`` reports both.
     """
+    if getattr(args, "from_image", None) is not None:
+        return _request_from_image(args)
+    if args.prompt is None:
+        raise InputError("--prompt is required (or --from IMAGE to rebuild a NovelAI image)")
     prompt = Prompt(
         text=args.prompt,
         negative=args.negative,

@@ -17,15 +17,19 @@ from typing import Any
 from ..contract.capabilities import DEFAULT_MODEL
 from ..contract.constants import AUGMENT_TOOLS, EMOTIONS
 from ..errors import InputError, SpendLimitError
-from .exits import EXIT_OK
+from .exits import EXIT_OK, one_line
 
 _BASE_URL_HELP = "image host (default $NAI_IMAGE_BASE_URL or NovelAI)"
 
 
 def add_tool_commands(subparsers: Any) -> None:
     """Add ``metadata``, ``augment``, ``upscale`` and ``prompt`` (each sets ``handler``)."""
-    meta = subparsers.add_parser("metadata", help="print a NovelAI PNG's metadata as JSON")
-    meta.add_argument("png", type=Path, help="the PNG (text chunks or the alpha-channel copy)")
+    meta = subparsers.add_parser(
+        "metadata", help="print a NovelAI image's metadata as JSON (exit 2 when it has none)"
+    )
+    meta.add_argument(
+        "png", type=Path, help="PNG (text chunks or alpha copy) or NovelAI WebP/JPEG (EXIF)"
+    )
     meta.set_defaults(handler=run_metadata)
 
     augment = subparsers.add_parser("augment", help="run a Director tool on an image")
@@ -72,17 +76,25 @@ def _print(text: str) -> None:
 
 
 def run_metadata(args: argparse.Namespace) -> int:
-    """Print {origin, parameters, comment, chunks} of a NovelAI PNG."""
+    """Print {origin, parameters, comment, chunks} of a NovelAI image; exit 2 without any."""
+    from ..errors import DecodeError  # noqa: PLC0415
     from ..metadata.params import generation_parameters  # noqa: PLC0415
     from ..metadata.reader import read_metadata  # noqa: PLC0415 - keep `--help` fast
 
-    meta = read_metadata(args.png.read_bytes())
+    data = args.png.read_bytes()
+    try:
+        meta = read_metadata(data)
+        image = _load_image(args.png) if meta is not None else None
+    except DecodeError as exc:  # a damaged or foreign file is bad input, not a NovelAI fault
+        raise InputError(f"{args.png.name}: {one_line(exc)}") from None
     if meta is None:
-        raise InputError(f"{args.png.name}: no NovelAI metadata (text chunks or alpha copy)")
+        raise InputError(
+            f"{args.png.name}: no NovelAI metadata (no text chunks, EXIF or alpha-channel copy)"
+        )
     chunks = {k: v for k, v in meta.chunks.items() if k != "Comment"}
     out = {
         "origin": meta.origin,
-        "parameters": generation_parameters(meta).as_json(),
+        "parameters": generation_parameters(meta, image).as_json(),
         "comment": meta.comment,
         "chunks": chunks,
     }
@@ -96,7 +108,7 @@ def _load_image(path: Path) -> Any:
     try:
         image = Image.open(io.BytesIO(path.read_bytes()))
         image.load()
-    except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(f"{path.name}: not an image PIL can read ({exc})") from None
     return image
 
@@ -156,9 +168,12 @@ def run_upscale(args: argparse.Namespace) -> int:
 
 
 def run_prompt_convert(args: argparse.Namespace) -> int:
-    from ..prompts.conversion import convert_for_model  # noqa: PLC0415
+    from ..prompts.conversion import convert_prompt  # noqa: PLC0415
 
-    _print(convert_for_model(args.text, args.model, to=args.to))
+    done = convert_prompt(args.text, args.model, to=args.to)
+    for warning in done.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    _print(done.text)
     return EXIT_OK
 
 

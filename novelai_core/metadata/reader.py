@@ -16,15 +16,19 @@ import numpy as np
 from PIL import Image
 
 from ..errors import DecodeError
+from .exif_text import exif_chunks
 
 PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
-STEALTH_MAGIC: Final = b"stealth_pngcomp"
+STEALTH_MAGIC: Final = b"stealth_pngcomp"  # gzip-compressed payload (NovelAI writes this)
+STEALTH_MAGIC_PLAIN: Final = b"stealth_pnginfo"  # uncompressed UTF-8 (community tools)
 _TEXT_TYPES: Final = (b"tEXt", b"zTXt", b"iTXt")
 # A text chunk or stealth payload never needs more; bounds zlib/gzip bombs.
 MAX_TEXT_BYTES: Final = 16 << 20
 _ALPHA_MODES: Final = ("RGBA", "RGBa", "LA", "La", "PA")
 _HEADER_BITS: Final = (len(STEALTH_MAGIC) + 4) * 8
 _HASH_SUFFIX: Final = re.compile(r"\s+[0-9A-Fa-f]{6,}$")
+# Where the metadata was found: PNG text chunks, EXIF (WebP/JPEG), or the alpha-channel copy.
+Origin = Literal["text", "exif", "stealth"]
 
 
 # --- PNG chunks ---------------------------------------------------------------------------
@@ -199,15 +203,17 @@ def _read_bytes(alpha: np.ndarray[Any, np.dtype[np.uint8]], start_bit: int, coun
 
 
 def read_stealth(image: Image.Image) -> dict[str, str] | None:
-    """NovelAI's stealth payload from the alpha LSBs; None when there is none.
+    """NovelAI's stealth payload from the alpha LSBs; None when there is none or it is not a
+    JSON object (another tool's text).
 
-    Raises DecodeError when the magic is present but what follows is broken.
+    Raises DecodeError when the magic is present but the length or the gzip stream is broken.
     """
     alpha = _alpha(image)
     if alpha is None or alpha.size < _HEADER_BITS:
         return None
     header = _read_bytes(alpha, 0, len(STEALTH_MAGIC) + 4)
-    if header[: len(STEALTH_MAGIC)] != STEALTH_MAGIC:
+    magic = header[: len(STEALTH_MAGIC)]
+    if magic not in (STEALTH_MAGIC, STEALTH_MAGIC_PLAIN):
         return None
     (bit_length,) = struct.unpack(">I", header[len(STEALTH_MAGIC) :])
     available = alpha.size - _HEADER_BITS
@@ -216,10 +222,11 @@ def read_stealth(image: Image.Image) -> dict[str, str] | None:
             f"stealth metadata declares {bit_length} bits; the image holds at most {available}"
         )
     payload = _read_bytes(alpha, _HEADER_BITS, bit_length // 8)
-    return _decode_stealth_payload(payload)
+    raw = _gunzip(payload) if magic == STEALTH_MAGIC else payload
+    return _decode_stealth_payload(raw)
 
 
-def _decode_stealth_payload(payload: bytes) -> dict[str, str]:
+def _gunzip(payload: bytes) -> bytes:
     inflater = zlib.decompressobj(wbits=31)
     try:
         raw = inflater.decompress(payload, MAX_TEXT_BYTES)
@@ -227,12 +234,18 @@ def _decode_stealth_payload(payload: bytes) -> dict[str, str]:
         raise DecodeError(f"stealth metadata is not valid gzip: {exc}") from exc
     if inflater.unconsumed_tail or not inflater.eof:
         raise DecodeError("stealth metadata gzip is truncated or too large")
+    return raw
+
+
+def _decode_stealth_payload(raw: bytes) -> dict[str, str] | None:
+    """The stealth text as chunks; None when it is not a JSON object (A1111 writes plain text
+    there: someone else's metadata, not broken NovelAI metadata)."""
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise DecodeError(f"stealth metadata is not valid JSON: {exc}") from exc
+    except (UnicodeDecodeError, ValueError):
+        return None
     if not isinstance(data, dict):
-        raise DecodeError("stealth metadata JSON is not an object")
+        return None
     # Values are the PNG text chunks (strings); keep anything else readable as JSON text.
     return {
         str(key): value if isinstance(value, str) else json.dumps(value)
@@ -243,14 +256,16 @@ def _decode_stealth_payload(payload: bytes) -> dict[str, str]:
 # --- interpretation -----------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """A JSON number as float; None for anything else (booleans included)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
 
 
-def _integer(value: Any) -> int | None:
-    number = _number(value)
+def as_integer(value: Any) -> int | None:
+    """A JSON number with an integral value as int; None otherwise."""
+    number = as_number(value)
     return int(number) if number is not None and number.is_integer() else None
 
 
@@ -260,7 +275,7 @@ class NovelAIMetadata:
 
     chunks: dict[str, str]
     comment: dict[str, Any]
-    origin: Literal["text", "stealth"]
+    origin: Origin
 
     @property
     def prompt(self) -> str | None:
@@ -274,15 +289,15 @@ class NovelAIMetadata:
 
     @property
     def seed(self) -> int | None:
-        return _integer(self.comment.get("seed"))
+        return as_integer(self.comment.get("seed"))
 
     @property
     def steps(self) -> int | None:
-        return _integer(self.comment.get("steps"))
+        return as_integer(self.comment.get("steps"))
 
     @property
     def scale(self) -> float | None:
-        return _number(self.comment.get("scale"))
+        return as_number(self.comment.get("scale"))
 
     @property
     def sampler(self) -> str | None:
@@ -291,11 +306,11 @@ class NovelAIMetadata:
 
     @property
     def width(self) -> int | None:
-        return _integer(self.comment.get("width"))
+        return as_integer(self.comment.get("width"))
 
     @property
     def height(self) -> int | None:
-        return _integer(self.comment.get("height"))
+        return as_integer(self.comment.get("height"))
 
     @property
     def source(self) -> str | None:
@@ -337,14 +352,13 @@ def _char_captions(v4: Any) -> list[dict[str, Any]]:
     return [item for item in captions if isinstance(item, dict)]
 
 
-def _parse_comment(text: str) -> dict[str, Any]:
+def _parse_comment(text: str) -> dict[str, Any] | None:
+    """The Comment as a JSON object; None when it is not one (GIMP writes its own Comment)."""
     try:
         comment = json.loads(text)
-    except ValueError as exc:
-        raise DecodeError(f"the image's Comment metadata is not valid JSON: {exc}") from exc
-    if not isinstance(comment, dict):
-        raise DecodeError("the image's Comment metadata is not a JSON object")
-    return comment
+    except ValueError:
+        return None
+    return comment if isinstance(comment, dict) else None
 
 
 def _open_image(data: bytes) -> Image.Image:
@@ -356,16 +370,32 @@ def _open_image(data: bytes) -> Image.Image:
     return image
 
 
+def _from_chunks(chunks: dict[str, str] | None, origin: Origin) -> NovelAIMetadata | None:
+    if not chunks or "Comment" not in chunks:
+        return None
+    comment = _parse_comment(chunks["Comment"])
+    return None if comment is None else NovelAIMetadata(chunks, comment, origin)
+
+
 def read_metadata(png: bytes | Image.Image) -> NovelAIMetadata | None:
-    """NovelAI metadata from text chunks (when a Comment is present), else from stealth bits."""
+    """NovelAI metadata from wherever NovelAI put it; None when there is none.
+
+    Looks in order at the PNG text chunks, EXIF (NovelAI's WebP/JPEG: UserComment, Software,
+    ImageDescription) and the alpha-channel copy (``stealth_pngcomp`` / ``stealth_pnginfo``).
+    A ``Comment`` that is not NovelAI's JSON (GIMP writes one) is skipped, not an error, and so
+    is stealth text that is not a JSON object (A1111's). Raises DecodeError only for bytes that
+    are no readable image or a NovelAI payload that is broken (bad gzip, impossible length).
+    """
     if isinstance(png, Image.Image):
         text = {k: v for k, v in png.info.items() if isinstance(k, str) and isinstance(v, str)}
     else:
         text = read_text_chunks(png) if png.startswith(PNG_SIGNATURE) else {}
-    if "Comment" in text:
-        return NovelAIMetadata(text, _parse_comment(text["Comment"]), "text")
-    hidden = read_stealth(png if isinstance(png, Image.Image) else _open_image(png))
-    if hidden is None:
-        return None
-    comment = _parse_comment(hidden["Comment"]) if "Comment" in hidden else {}
-    return NovelAIMetadata(hidden, comment, "stealth")
+    found = _from_chunks(text, "text")
+    if found is not None:
+        return found
+    image = png if isinstance(png, Image.Image) else _open_image(png)
+    found = _from_chunks(exif_chunks(image), "exif") or _from_chunks(read_stealth(image), "stealth")
+    if found is None and text.get("Comment", "").lstrip().startswith("{"):
+        # Meant as JSON, broken, and no intact copy elsewhere: corrupt, not "no metadata".
+        raise DecodeError("the image's Comment metadata is not valid JSON (and no intact copy)")
+    return found

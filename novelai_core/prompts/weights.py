@@ -31,8 +31,9 @@ def _merge(segments: list[Segment]) -> list[Segment]:
     return merged
 
 
-def _closing_weight(text: str, start: int) -> tuple[int, float | None]:
+def _closing_weight(text: str, start: int, openers: str = "([") -> tuple[int, float | None]:
     """Index of the bracket closing the one at ``start``, and its ':w' weight if it has one."""
+    closers = openers.replace("(", ")").replace("[", "]")
     depth = 0
     i = start
     while i < len(text):
@@ -40,9 +41,9 @@ def _closing_weight(text: str, start: int) -> tuple[int, float | None]:
         if ch == "\\":
             i += 2
             continue
-        if ch in "([":
+        if ch in openers:
             depth += 1
-        elif ch in ")]":
+        elif ch in closers:
             depth -= 1
             if depth == 0:
                 inner = text[start + 1 : i]
@@ -56,14 +57,18 @@ def _closing_weight(text: str, start: int) -> tuple[int, float | None]:
     return len(text), None
 
 
-def parse_a1111(text: str) -> list[Segment]:
-    """Segments of an A1111 prompt: ``(x)`` ×1.1, ``[x]`` ÷1.1, ``(x:w)``, escaped literals."""
+def parse_a1111(text: str, *, brackets: bool = True) -> list[Segment]:
+    """Segments of an A1111 prompt: ``(x)`` ×1.1, ``[x]`` ÷1.1, ``(x:w)``, escaped literals.
+
+    ``brackets=False`` leaves ``[x]`` as text: it is NovelAI syntax too (÷1.05 there), so a
+    prompt mixing both keeps NovelAI's meaning.
+    """
     out: list[Segment] = []
-    _parse_a1111_into(text, 1.0, out)
+    _parse_a1111_into(text, 1.0, out, "([" if brackets else "(")
     return _merge(out)
 
 
-def _parse_a1111_into(text: str, weight: float, out: list[Segment]) -> None:
+def _parse_a1111_into(text: str, weight: float, out: list[Segment], openers: str = "([") -> None:
     buf: list[str] = []
     i = 0
     while i < len(text):
@@ -72,8 +77,8 @@ def _parse_a1111_into(text: str, weight: float, out: list[Segment]) -> None:
             buf.append(text[i + 1])
             i += 2
             continue
-        if ch in "([":
-            end, explicit = _closing_weight(text, i)
+        if ch in openers:
+            end, explicit = _closing_weight(text, i, openers)
             out.append(("".join(buf), weight))
             buf = []
             inner = text[i + 1 : end]
@@ -82,7 +87,7 @@ def _parse_a1111_into(text: str, weight: float, out: list[Segment]) -> None:
                 factor = explicit
             else:
                 factor = A1111_UP if ch == "(" else 1 / A1111_UP
-            _parse_a1111_into(inner, weight * factor, out)
+            _parse_a1111_into(inner, weight * factor, out, openers)
             i = end + 1
             continue
         buf.append(ch)  # includes a stray closer, which A1111 keeps as literal text
@@ -125,9 +130,9 @@ def to_novelai(segments: list[Segment], *, numeric: bool) -> str:
     return "".join(parts)
 
 
-def a1111_to_novelai(text: str, *, numeric: bool = True) -> str:
-    """Convert ``(tag:1.2)``, ``((tag))`` and ``[tag]`` to NovelAI syntax."""
-    return to_novelai(parse_a1111(text), numeric=numeric)
+def a1111_to_novelai(text: str, *, numeric: bool = True, brackets: bool = True) -> str:
+    """Convert ``(tag:1.2)``, ``((tag))`` and (unless ``brackets`` is False) ``[tag]``."""
+    return to_novelai(parse_a1111(text, brackets=brackets), numeric=numeric)
 
 
 def parse_novelai(text: str) -> list[Segment]:

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ..converter.images import quantize_mask
+from ..metadata.model_sources import source_text
 from ..metadata.reader import add_text_chunks, embed_stealth
 from .request_checks import GenPlan
 
@@ -110,13 +111,17 @@ def _subject_alpha(width: int, height: int) -> Array:
 
 
 def metadata_chunks(plan: GenPlan, sample: int, seconds: float) -> dict[str, str]:
-    """NovelAI-like tEXt chunks; Source names the simulator so nobody mistakes the image."""
-    model_hash = hashlib.sha256(plan.cap.id.encode()).hexdigest()[:8].upper()
+    """NovelAI's tEXt chunks. Source is the text NovelAI writes for the model (family + model
+    hash) where that is known, so readers find the model as they do in real files; else a
+    made-up hash marked "(simulator)". The Comment's signed_hash "simulator-unsigned" tells a
+    simulator image from a real one."""
+    model = plan.cap.base_model or plan.cap.id
+    made_up = hashlib.sha256(model.encode()).hexdigest()[:8].upper()
     return {
         "Title": "AI generated image",
         "Description": plan.prompt,
         "Software": "NovelAI",
-        "Source": f"{plan.cap.source_name} (simulator) {model_hash}",
+        "Source": source_text(model) or f"{plan.cap.source_name} (simulator) {made_up}",
         "Generation time": f"{seconds:.3f}",
         "Comment": json.dumps(plan.comment(sample), ensure_ascii=False),
     }

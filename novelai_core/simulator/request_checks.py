@@ -13,7 +13,7 @@ import binascii
 import io
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from PIL import Image
@@ -87,6 +87,9 @@ class GenPlan:
     transparent: bool
     image_format: str
     stream: str | None
+    # Request parameters NovelAI copies into the Comment (real outputs show them), under the
+    # Comment's names.
+    echo: dict[str, Any] = field(default_factory=dict)
 
     def comment(self, sample: int) -> dict[str, Any]:
         """The Comment JSON NovelAI writes into each PNG, for sample ``sample``."""
@@ -104,7 +107,6 @@ class GenPlan:
             "uc": self.uc,
             "request_type": REQUEST_TYPES[self.action],
             "signed_hash": "simulator-unsigned",
-            "model": self.cap.id,
         }
         if self.cap.smea:
             data.update(sm=self.sm, sm_dyn=self.sm_dyn)
@@ -112,6 +114,7 @@ class GenPlan:
             data.update(v4_prompt=self.v4_prompt, v4_negative_prompt=self.v4_negative_prompt)
         if self.image is not None:
             data.update(strength=self.strength, noise=self.noise)
+        data.update(self.echo)
         return data
 
 
@@ -398,4 +401,26 @@ def plan_generation(
         v4_prompt=v4p,
         v4_negative_prompt=v4n,
         **_output_options(cap, params, prompt),
+        echo=_echoed(params),
     )
+
+
+# Body name → Comment name, for the parameters real NovelAI Comments repeat.
+_ECHOED: Final = {
+    "skip_cfg_above_sigma": "skip_cfg_above_sigma",
+    "dynamic_thresholding": "dynamic_thresholding",
+    "legacy_v3_extend": "legacy_v3_extend",
+    "deliberate_euler_ancestral_bug": "deliberate_euler_ancestral_bug",
+    "prefer_brownian": "prefer_brownian",
+    "extra_noise_seed": "extra_noise_seed",
+    "reference_strength_multiple": "reference_strength_multiple",
+    "reference_information_extracted_multiple": "reference_information_extracted_multiple",
+    "director_reference_descriptions": "director_reference_descriptions",
+    "director_reference_information_extracted": "director_reference_information_extracted",
+    "director_reference_strength_values": "director_reference_strengths",
+    "director_reference_secondary_strength_values": "director_reference_secondary_strengths",
+}
+
+
+def _echoed(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {comment: params[key] for key, comment in _ECHOED.items() if key in params}

@@ -2,6 +2,11 @@
 
 An exported vibe carries its image and every encoding the vibe store holds for that picture,
 so the web app imports it without paying to encode again (``vibe_files`` reads them back).
+As the web app writes them (checked on its files): ``image`` is the base64 of the original
+file's bytes (a JPEG stays a JPEG), ``id`` the sha256 of that base64 text, each encoding sits
+under sha256("information_extracted:<value>") with the value as JavaScript prints it, the
+thumbnail is a JPEG whose longer side is 256 px (small pictures are scaled up), and
+``createdAt`` is in milliseconds.
 """
 
 from __future__ import annotations
@@ -19,7 +24,15 @@ from .encoding import Encoder, stored_or_encoded, vibe_png
 from .file_format import BUNDLE_IDENTIFIER, DEFAULT_STRENGTH, VIBE_IDENTIFIER, key_for_model
 from .store import DiskVibeStore, round_information
 
-__all__ = ["build_bundle", "build_vibe_file", "ensure_encoding", "export_vibe"]
+__all__ = [
+    "build_bundle",
+    "build_vibe_file",
+    "encoding_key",
+    "ensure_encoding",
+    "export_vibe",
+    "js_number",
+    "original_image_bytes",
+]
 
 THUMBNAIL_SIDE: Final = 256
 
@@ -36,11 +49,36 @@ def ensure_encoding(
 
 
 def _thumbnail(image: Image.Image) -> str:
-    thumb = image.convert("RGB")
-    thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    scale = THUMBNAIL_SIDE / max(image.size)
+    size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+    thumb = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     thumb.save(buffer, format="JPEG", quality=85)
     return "data:image/jpeg;base64," + b64(buffer.getvalue())
+
+
+def js_number(value: float) -> float | int:
+    """The number as the web app's JSON has it: 1, not 1.0."""
+    rounded = round_information(value)
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
+def encoding_key(information_extracted: float) -> str:
+    """The inner key of an encoding: sha256 of "information_extracted:<value>" (JS printing)."""
+    return hashlib.sha256(
+        f"information_extracted:{js_number(information_extracted)}".encode()
+    ).hexdigest()
+
+
+def original_image_bytes(image: ImageInput) -> bytes:
+    """The bytes a vibe file carries: a PNG, JPEG or WebP file as given, anything else as PNG."""
+    if isinstance(image, bytes | bytearray):
+        head = bytes(image[:12])
+        if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")) or (
+            head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+        ):
+            return bytes(image)
+    return png_bytes(to_pil(image))
 
 
 def build_vibe_file(
@@ -58,30 +96,30 @@ def build_vibe_file(
     ``model`` / ``information_extracted`` / ``strength`` become importInfo: what the web app
     selects when the file is imported. Encodings for models without a modelKey are skipped.
     """
-    png = image if isinstance(image, bytes) else png_bytes(to_pil(image))
+    original = original_image_bytes(image)
     by_key: dict[str, dict[str, Any]] = {}
     for enc_model, info, data in encodings:
         model_key = key_for_model(enc_model)
         if model_key is None:
             continue
-        inner = hashlib.sha256(b"%s:%r" % (model_key.encode(), round_information(info))).hexdigest()
-        by_key.setdefault(model_key, {})[inner] = {
+        by_key.setdefault(model_key, {})[encoding_key(info)] = {
             "encoding": b64(data),
-            "params": {"information_extracted": round_information(info)},
+            "params": {"information_extracted": js_number(info)},
         }
+    image_text = b64(original)
     return {
         "identifier": VIBE_IDENTIFIER,
         "version": 1,
         "type": "image",
-        "image": b64(png),
-        "id": hashlib.sha256(png).hexdigest(),
+        "image": image_text,
+        "id": hashlib.sha256(image_text.encode("ascii")).hexdigest(),
         "encodings": by_key,
         "name": name,
-        "thumbnail": _thumbnail(to_pil(png)),
+        "thumbnail": _thumbnail(to_pil(original)),
         "createdAt": int(time.time() * 1000) if created_at_ms is None else created_at_ms,
         "importInfo": {
             "model": model,
-            "information_extracted": round_information(information_extracted),
+            "information_extracted": js_number(information_extracted),
             "strength": strength,
         },
     }
@@ -103,7 +141,7 @@ def export_vibe(
     strength: float = DEFAULT_STRENGTH,
 ) -> tuple[dict[str, Any], bool]:
     """(.naiv4vibe document, cached): the encoding for ``model`` (stored or made now) plus every
-    other encoding the store holds for this picture."""
+    other encoding the store holds for this picture; the file keeps the picture's own bytes."""
     png = vibe_png(image)
     data, cached = ensure_encoding(store, png, model, information_extracted, encode)
     encodings = [(model, information_extracted, data)]
@@ -114,7 +152,7 @@ def export_vibe(
         if not same:
             encodings.append((entry.model, entry.information_extracted, other))
     doc = build_vibe_file(
-        png,
+        image,
         encodings,
         name=name,
         model=model,

@@ -169,6 +169,17 @@ def _encodings(raw: Any, where: str) -> tuple[FileEncoding, ...]:
     return tuple(out)
 
 
+def _default_id(doc: dict[str, Any]) -> str:
+    """The web app's id when a file lacks one: sha256 of the image's base64 text (of the first
+    encoding's for an encoding-only vibe)."""
+    text = doc.get("image")
+    if not isinstance(text, str) or not text:
+        inner: Any = next(iter(_object(doc.get("encodings")).values()), None)
+        first: Any = next(iter(_object(inner).values()), None)
+        text = _object(first).get("encoding")
+    return hashlib.sha256(text.encode()).hexdigest() if isinstance(text, str) and text else ""
+
+
 def _vibe_from_json(doc: Any, where: str) -> VibeFile:
     if not isinstance(doc, dict) or doc.get("identifier") != VIBE_IDENTIFIER:
         raise InputError(f"{where}: not a NovelAI vibe (identifier {VIBE_IDENTIFIER!r} missing)")
@@ -177,7 +188,7 @@ def _vibe_from_json(doc: Any, where: str) -> VibeFile:
     created = doc.get("createdAt")
     vibe = VibeFile(
         name=str(doc.get("name") or ""),
-        id=str(doc.get("id") or (hashlib.sha256(image).hexdigest() if image else "")),
+        id=str(doc.get("id") or _default_id(doc)),
         image=image,
         encodings=_encodings(doc.get("encodings"), where),
         import_model=_import_model(info),
@@ -226,18 +237,20 @@ def load_vibe_file(path: str | Path) -> tuple[VibeFile, ...]:
 def seed_store(vibe: VibeFile, store: DiskVibeStore) -> int:
     """Copy the file's encodings (for models this table knows) into the store; returns how many.
 
-    Only with the image: the store is keyed by the picture, and an encoding without its image
-    could never be matched again.
+    With the image, keyed by the picture (a later generation from the same picture finds it);
+    an encoding-only vibe is kept under the file's id and name, listed and usable as is.
     """
-    if vibe.image is None:
-        return 0
     stored = 0
     for enc in vibe.encodings:
-        if (
-            enc.model is not None
-            and store.get(vibe.image, enc.model, enc.information_extracted) is None
-        ):
-            store.put(vibe.image, enc.model, enc.information_extracted, enc.data)
+        if enc.model is None:
+            continue
+        info = enc.information_extracted
+        if vibe.image is not None:
+            if store.get(vibe.image, enc.model, info) is None:
+                store.put(vibe.image, enc.model, info, enc.data, name=vibe.name or None)
+                stored += 1
+        elif vibe.id and store.get_without_image(vibe.id, enc.model, info) is None:
+            store.put_without_image(vibe.id, enc.model, info, enc.data, name=vibe.name)
             stored += 1
     return stored
 

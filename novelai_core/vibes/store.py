@@ -119,6 +119,11 @@ def _pixel_digest(image: Image.Image) -> str:
     return digest.hexdigest()
 
 
+def _unpictured(vibe_id: str) -> str:
+    """The key field standing in for the picture's digest of an encoding-only vibe."""
+    return "vibe-id:" + vibe_id
+
+
 def image_digest(image: ImageInput) -> str:
     """sha256 hex of the picture's RGBA pixels: equal pixels, equal digest, whatever the file."""
     return _pixel_digest(to_pil(image))
@@ -172,18 +177,50 @@ class DiskVibeStore:
 
     def get(self, image: ImageInput, model: str, information_extracted: float) -> bytes | None:
         """The stored encoding, or None (missing, corrupted or unreadable); a hit is 'used'."""
-        digest = self.digest(image)
+        return self._get(self.digest(image), model, information_extracted)
+
+    def _get(self, digest: str, model: str, information_extracted: float) -> bytes | None:
         path = self._path(digest, model, information_extracted)
         data = self._read(path, digest, model, information_extracted)
         if data is not None:
             self._touch(path)
         return data
 
-    def put(self, image: ImageInput, model: str, information_extracted: float, data: bytes) -> None:
+    def put(
+        self,
+        image: ImageInput,
+        model: str,
+        information_extracted: float,
+        data: bytes,
+        *,
+        name: str | None = None,
+    ) -> None:
         """Store (or replace) an encoding atomically, then evict least recently used entries."""
+        self._put(self.digest(image), model, information_extracted, data, {"name": name})
+
+    def put_without_image(
+        self, vibe_id: str, model: str, information_extracted: float, data: bytes, *, name: str
+    ) -> None:
+        """Store an encoding whose picture is unknown (a web-app "encoding" vibe), by file id."""
+        extra = {"name": name, "vibe_id": vibe_id}
+        self._put(_unpictured(vibe_id), model, information_extracted, data, extra)
+
+    def get_without_image(
+        self, vibe_id: str, model: str, information_extracted: float
+    ) -> bytes | None:
+        """The encoding stored by ``put_without_image``, or None."""
+        return self._get(_unpictured(vibe_id), model, information_extracted)
+
+    def _put(
+        self,
+        digest: str,
+        model: str,
+        information_extracted: float,
+        data: bytes,
+        extra: Mapping[str, str | None],
+    ) -> None:
         if not data:
             raise ValueError("an empty encoding cannot be stored")
-        digest = self.digest(image)
         path = self._path(digest, model, information_extracted)
         header = {
             "model": model,
@@ -192,6 +229,7 @@ class DiskVibeStore:
             "sha256": hashlib.sha256(data).hexdigest(),
             "length": len(data),
             "created": time.time(),
+            **{key: value for key, value in extra.items() if value},
         }
         with self._lock:
             try:

@@ -48,12 +48,22 @@ class StoredVibe:
     last_used: float
     created: float
     path: Path
+    name: str | None = None  # the vibe's name, when it came from a vibe file
+    # The vibe file's id for an encoding stored without its picture ("encoding" vibes).
+    vibe_id: str | None = None
+
+    @property
+    def has_image(self) -> bool:
+        return self.vibe_id is None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
+            "name": self.name,
             "model": self.model,
             "information_extracted": self.information_extracted,
+            "has_image": self.has_image,
+            "vibe_id": self.vibe_id,
             "image_sha256": self.image_sha256,
             "bytes": self.size,
             "last_used": round(self.last_used, 3),
@@ -120,6 +130,8 @@ def describe_entry(path: Path) -> StoredVibe | None:
             last_used=stat.st_mtime,
             created=float(header["created"]),
             path=path,
+            name=header["name"] if isinstance(header.get("name"), str) else None,
+            vibe_id=header["vibe_id"] if isinstance(header.get("vibe_id"), str) else None,
         )
     except (ValueError, KeyError, TypeError):
         return None
