@@ -174,7 +174,9 @@ def test_a_stream_request_goes_to_the_stream_endpoint_with_the_format(stream: An
             "sign, text: Open | x",
             "sign, very aesthetic, masterpiece, no text, text: Open | x",
         ),
-        ("nai-diffusion-4-5-full", "a, ", "a, very aesthetic, masterpiece, no text"),
+        # As typed, the tag completion's trailing ", " included: real V4.5 files from the web app
+        # read "…, dancing, , very aesthetic, masterpiece, no text" (../shared/real-samples).
+        ("nai-diffusion-4-5-full", "a, ", "a, , very aesthetic, masterpiece, no text"),
         (
             "nai-diffusion-4-5-full",
             "context: x",

@@ -77,6 +77,25 @@ def test_a_real_character_reference_png_keeps_the_reference_settings_and_says_wh
 
 
 @requires_real_samples
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("sd-metadata__novelai-ref.png", "1girl, solo, dancing, "),
+        (
+            "sd-metadata__novelai-full-3char.webp",
+            "2girls, 1boy, dancing, #テスト\nwhite background, ",
+        ),
+    ],
+)
+def test_a_prompt_typed_with_a_trailing_comma_is_recovered_with_its_quality_preset(
+    name: str, typed: str
+) -> None:
+    # The web app appends the quality tags to the text as typed: "dancing, , very aesthetic…".
+    p = _params((REAL / name).read_bytes())
+    assert (p.user_prompt, p.quality_tags, p.quality_preset) == (typed, True, "standard")
+
+
+@requires_real_samples
 def test_a_real_novelai_webp_is_read_from_exif_with_its_three_characters() -> None:
     p = _params((REAL / "sd-metadata__novelai-full-3char.webp").read_bytes())
     assert (p.model, p.origin, p.seed) == (V45_FULL, "exif", 447042893)

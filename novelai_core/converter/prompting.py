@@ -79,7 +79,9 @@ def with_tags(cap: ModelCapability, prompt: str, tags: list[str]) -> str:
         cut = text_match.start()
         return _join(prompt[:cut], suffix) + ", " + prompt[cut:]
     if len(sections) == 1:
-        return _join(prompt, suffix)
+        # Appended as typed, a trailing ", " included: real V4.5 files read "dancing, , very
+        # aesthetic, …" (the web app's tag completion leaves ", " after the last tag).
+        return f"{prompt}, {suffix}" if prompt.strip() else suffix
     return _join(head, suffix) + " |" + "|".join(sections[1:])
 
 

@@ -51,11 +51,13 @@ def _body(cap: ModelCapability, prompt: Any, transparent: bool) -> dict[str, Any
 
 
 def _without(text: str, tag: str) -> Iterator[str]:
-    """``text`` with ``tag`` (and the comma joining it) taken out once, then everywhere."""
+    """``text`` with ``tag`` (and the comma joining it) taken out once, then everywhere; as
+    left (a typed trailing ", " survives) and stripped."""
     for joined in (", " + tag, tag + ", ", tag):
         if joined in text:
-            yield text.replace(joined, "", 1).strip()
-            yield text.replace(joined, "").strip()
+            for rest in (text.replace(joined, "", 1), text.replace(joined, "")):
+                yield rest
+                yield rest.strip()
 
 
 def _quality_splits(cap: ModelCapability, text: str) -> Iterator[tuple[str, str | None, bool]]:
