@@ -134,7 +134,11 @@ class Bench:
     def generate(
         self, *, batch: int = 1, width: int = 832, height: int = 1216, **inputs: Any
     ) -> tuple[Any, ...]:
-        """One run of the NovelAI Generate node, with the widget values of a saved workflow."""
+        """One run of the NovelAI Generate node, with the widget values of a saved workflow.
+
+        The pack's recent-results store is emptied first: it would answer a repeated request
+        without sending it, and each run here stands for a run that sends (a new seed)."""
+        self.pack_module("nodes.runtime.result_store").clear()
         node_class = self.pack.NODE_CLASS_MAPPINGS["NovelAI_Generate"]
         return tuple(node_class().generate(**self.generate_inputs(batch, width, height, inputs)))
 
