@@ -665,6 +665,9 @@ app.registerExtension({
         liveGenerates.add(node);
       } else if (type === CHARACTER) {
         setupCharacter(node);
+      } else if (TEXT_NODES.has(type) && node.size?.[0] < TEXT_WIDTH) {
+        // A fresh Account node is too narrow for its title; a saved size is restored later.
+        node.setSize?.([TEXT_WIDTH, node.size[1]]);
       }
       watchNode(node);
     } catch (error) {
