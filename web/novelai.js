@@ -10,7 +10,6 @@ import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { debounce, latestOnly, LruCache } from "./lib/debounce.js";
 import { AI_CHOICE, CUSTOM_XY, cellAtPoint, cellCenter, placeOf, pointToXY } from "./lib/grid.js";
-import { isListedImage } from "./lib/input_image.js";
 import { buildWorkflow } from "./lib/metadata_graph.js";
 import { defaultsToMove, widgetStates } from "./lib/model_widgets.js";
 import { applySuggestion, formatCount, tagAtCaret } from "./lib/tags.js";
@@ -18,7 +17,6 @@ import { outputText } from "./lib/text.js";
 
 const GENERATE = "NovelAI_Generate";
 const CHARACTER = "NovelAI_Character";
-const LOAD_PNG = "NovelAI_LoadPNG";
 const TEXT_NODES = new Set(["NovelAI_Account", "NovelAI_TokenCount", "NovelAI_SuggestTags", "NovelAI_VibeStore"]);
 const PROMPT_FIELDS = {
   NovelAI_Prompt: ["prompt", "negative"],
@@ -571,26 +569,6 @@ function setupDrop() {
   }, true);
 }
 
-// ------------------------------------------------------------------ 7. Load NovelAI PNG preview
-
-// ComfyUI's image-upload combo previews its value from /view as soon as the node exists, even
-// when the file is not in the input folder (a shared workflow, or the empty folder's placeholder):
-// a 404 in the console on every load. Its preview loader skips a node whose `isLoading` is true,
-// so the node reads as loading while its value is not a listed image, and previews again as soon
-// as the user uploads or picks a file. A frontend without that check just shows the 404 again.
-function guardPreview(nodeType) {
-  Object.defineProperty(nodeType.prototype, "isLoading", {
-    configurable: true,
-    get() {
-      const widget = widgetOf(this, "image");
-      return this.novelaiLoading === true || !isListedImage(widget?.value, widget?.options?.values);
-    },
-    set(value) {
-      this.novelaiLoading = value;
-    },
-  });
-}
-
 // ------------------------------------------------------------------ the extension
 
 const STYLE = `
@@ -670,7 +648,6 @@ app.registerExtension({
     refreshPickers();
   },
   async beforeRegisterNodeDef(nodeType, nodeData) {
-    if (nodeData.name === LOAD_PNG) guardPreview(nodeType);
     if (!TEXT_NODES.has(nodeData.name)) return;
     const executed = nodeType.prototype.onExecuted;
     nodeType.prototype.onExecuted = function (output) {
