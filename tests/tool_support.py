@@ -95,7 +95,7 @@ def comfy_folders(root: Path) -> Iterator[types.ModuleType]:
 
 # The NovelAI PNG the metadata example workflow loads ("NovelAI regenerate a PNG.json"): its
 # recorded values equal the widget values saved in that workflow.
-EXAMPLE_INPUT = "novelai_example.png"
+EXAMPLE_INPUT = "example.png"  # the file a fresh ComfyUI input folder has (no 404 preview)
 EXAMPLE_COMMENT: dict[str, Any] = {
     "prompt": "1girl, solo, red hair, garden, very aesthetic, masterpiece, no text",
     "uc": "lowres, bad hands",
