@@ -40,9 +40,13 @@ def fit_cover(image: Image.Image, width: int, height: int, *, smooth: bool = Tru
 
 def fit_source(source: Source, width: int, height: int) -> Source:
     """A copy of ``source`` with its image (and mask) fitted to the canvas; input untouched."""
+    from ..novelai_core.converter.images import exact_png
     from ..novelai_core.models.user import InpaintSource
 
-    update: dict[str, Any] = {"image": fit_cover(_pil(source.image), width, height)}
+    # Encoded here, once per run: the request is built more than once (its key for the
+    # recent-results store, then to send), and a fitted PNG is sent as it is.
+    fitted = fit_cover(_pil(source.image), width, height)
+    update: dict[str, Any] = {"image": exact_png(fitted, width, height)}
     if isinstance(source, InpaintSource):
         # Smooth resize; the converter then snaps the mask to NovelAI's 8-px blocks.
         update["mask"] = fit_cover(_pil(source.mask), width, height)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
 
 from novelai_core.simulator import Simulator, run_simulator
 from tests.simulator_support import SIM_TOKEN
@@ -46,3 +49,26 @@ def _empty_result_stores() -> Iterator[None]:
     for name, module in list(sys.modules.items()):
         if name.endswith("nodes.runtime.result_store"):
             module.clear()
+
+
+@pytest.fixture
+def png_encodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """PNG encodes made by the pack and the SDK on any thread (nodes run FUNCTIONs on worker
+    threads), the simulator's own drawing left out."""
+    encodes: list[str] = []
+    save = Image.Image.save
+    repo = Path(__file__).resolve().parent.parent
+    ours = (str(repo / "nodes"), str(repo / "novelai_core"))
+    simulator = str(repo / "novelai_core" / "simulator")
+
+    def counting_save(image: Image.Image, fp: Any, format: Any = None, **params: Any) -> None:
+        if str(format).upper() == "PNG":
+            files = [frame.filename for frame in traceback.extract_stack()]
+            if not any(f.startswith(simulator) for f in files) and any(
+                f.startswith(ours) for f in files
+            ):
+                encodes.append("png")
+        save(image, fp, format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", counting_save)
+    return encodes

@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 
 from novelai_core.cli import main
+from novelai_core.converter.images import to_pil
 from tests.comfy_harness import load_pack, pack_module, prompt_from_node, run_generate_node
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
@@ -127,7 +128,7 @@ def test_the_generate_node_fits_a_mask_of_another_size_instead_of_refusing_it(
         add_original_image=False,
     )[0]  # fmt: skip
     fitted = pack_module("nodes.source").fit_source(source, 256, 384)
-    assert fitted.image.size == fitted.mask.size == (256, 384)
+    assert to_pil(fitted.image).size == fitted.mask.size == (256, 384)
     assert simulator.stats()["requests"] == {}
 
 

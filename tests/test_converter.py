@@ -65,6 +65,7 @@ from novelai_core.converter.generation import (
     reference_png,
     resolve_seed,
 )
+from novelai_core.converter.images import exact_png
 from novelai_core.errors import InputError
 from novelai_core.models.user import (
     Character,
@@ -121,6 +122,19 @@ def test_a_reference_picture_prepared_once_builds_the_body_its_original_builds()
     assert build_generate_request(again).body == build_generate_request(request).body
     sent = build_generate_request(again).body["parameters"]["director_reference_images"][0]
     assert base64.b64decode(sent) == prepared.image  # sent as it is, not encoded again
+
+
+@pytest.mark.parametrize("case", ["v4_5_img2img", "v5_img2img"])
+def test_a_source_fitted_once_builds_the_body_its_original_builds(case: str) -> None:
+    request = CASES[case]()
+    width, height = request.settings.width, request.settings.height
+    source = request.source
+    assert source is not None
+    fitted = source.model_copy(update={"image": exact_png(source.image, width, height)})
+    again = request.model_copy(update={"source": fitted})
+    assert build_generate_request(again).body == build_generate_request(request).body
+    sent = build_generate_request(again).body["parameters"]["image"]
+    assert base64.b64decode(sent) == fitted.image  # sent as it is, not encoded again
 
 
 def test_a_request_without_a_seed_is_refused_until_the_seed_is_resolved() -> None:

@@ -163,7 +163,7 @@ def test_fitting_a_source_returns_a_new_source_and_keeps_the_original() -> None:
         add_original_image=False,
     )  # fmt: skip
     fitted = source_module.fit_source(source, 64, 128)
-    assert fitted.image.size == fitted.mask.size == (64, 128)
+    assert to_pil(fitted.image).size == fitted.mask.size == (64, 128)  # the image as sent (PNG)
     assert source.image.size == source.mask.size == (48, 32)
     assert fitted is not source
 

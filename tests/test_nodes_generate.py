@@ -165,6 +165,18 @@ def test_a_source_of_another_size_is_fitted_to_the_canvas(sim: Any) -> None:
     assert body["action"] == "img2img" and body["parameters"]["strength"] == 0.5
 
 
+def test_a_fitted_source_is_png_encoded_once_per_run_though_the_request_is_built_twice(
+    sim: Any, png_encodes: list[str]
+) -> None:
+    (source,) = NODES["NovelAI_Img2Img"]().build(
+        image=_image(100, 40), strength=0.5, noise=0.0, color_correct=False
+    )
+    for seed in (1, 2):  # built for the recent-results store's key, then to send
+        run_generate_node(source=source, seed=seed)
+    assert png_encodes == ["png", "png"]
+    assert len(sim.requests_seen(PATH_GENERATE_STREAM)) == 2
+
+
 def test_without_stream_one_plain_request_returns_the_same_images(sim: Any) -> None:
     streamed, _, _, metadata = run_generate_node(stream=True)
     plain, _, seed, _ = run_generate_node(stream=False)

@@ -7,7 +7,6 @@ import io
 import json
 import math
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,22 +97,6 @@ def test_after_a_restart_the_spend_guard_counts_no_encode_and_none_is_made(comfy
     with pytest.raises(errors.SpendLimitError, match="2 Anlas"):
         run_generate_node(vibes=_vibe(_tensor()), spend_guard="free only", model=V45C, seed=3)
     assert _encodes(comfy.sim) == 1
-
-
-@pytest.fixture
-def png_encodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """PNG encodes made on the test's (the node's) thread; the simulator draws on its own."""
-    node_thread = threading.get_ident()
-    encodes: list[str] = []
-    save = Image.Image.save
-
-    def counting_save(image: Image.Image, fp: Any, format: Any = None, **params: Any) -> None:
-        if str(format).upper() == "PNG" and threading.get_ident() == node_thread:
-            encodes.append("png")
-        save(image, fp, format, **params)
-
-    monkeypatch.setattr(Image.Image, "save", counting_save)
-    return encodes
 
 
 def test_a_vibe_picture_is_png_encoded_once_by_the_vibe_node_and_never_by_generate(

@@ -67,13 +67,15 @@ def run_paid(job: PaidJob, *, guard: str, node_id: str | None) -> Any:
     try:
         job.check()
         client = get_client()
-        stored = result_store.get(job.key(client))
+        key = job.key(client)  # builds the request: once per job, not per lookup
+        stored = result_store.get(key)
         if stored is not None:
             state.stored()
             return stored
         tier = account_tier(client, cancel, metered=job.metered, on_wait=state.on_wait)
         job, estimate, reduced = _fitted(job, client, tier, guard)
-        stored = result_store.get(job.key(client)) if reduced else None
+        key = job.key(client) if reduced else key
+        stored = result_store.get(key) if reduced else None
         if stored is not None:
             state.stored()
             return stored
@@ -97,7 +99,7 @@ def run_paid(job: PaidJob, *, guard: str, node_id: str | None) -> Any:
         else:
             state.failed(str(exc) or "unexpected error; see ComfyUI's log")
         raise
-    result_store.put(job.key(client), result)  # paid for: kept before anything else can fail
+    result_store.put(key, result)  # paid for: kept before anything else can fail
     try:
         state.finish(reduced)  # ComfyUI's progress hook raises here if Cancel came just now
     except Exception as exc:

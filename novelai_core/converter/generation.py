@@ -52,10 +52,10 @@ from .images import (
     ImageInput,
     b64,
     closest_canvas,
+    exact_png,
     letterbox,
     png_bytes,
     quantize_mask,
-    resize_exact,
     to_pil,
 )
 from .prompting import TRANSPARENT_TAG, negative_text, with_enhance_addition, with_tags
@@ -361,7 +361,7 @@ def _source_fields(request: GenerationRequest, seed: int) -> dict[str, Any]:
     if source is None:
         return {}
     w, h = request.settings.width, request.settings.height
-    image = png_bytes(resize_exact(to_pil(source.image, field="source.image"), w, h))
+    image = exact_png(source.image, w, h, field="source.image")
     out: dict[str, Any] = {
         "image": b64(image),
         "strength": source.strength,

@@ -76,6 +76,22 @@ def resize_exact(image: Image.Image, width: int, height: int) -> Image.Image:
     return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
+def exact_png(image: ImageInput, width: int, height: int, *, field: str = "image") -> bytes:
+    """The picture as an img2img/inpaint source is sent: exactly width×height, RGB or RGBA,
+    PNG. A PNG that already is (fitted once by the caller, as the Generate node does) is sent as
+    it is; the local checks decode every source image first, so broken data never gets here."""
+    if isinstance(image, bytes | bytearray):
+        try:
+            with Image.open(io.BytesIO(bytes(image))) as header:
+                ready = header.format == "PNG" and header.size == (width, height)
+                ready = ready and header.mode in ("RGB", "RGBA")
+        except (UnidentifiedImageError, OSError) as exc:
+            raise InputError(f"{field}: the bytes are not a PNG, JPEG or WebP image") from exc
+        if ready:
+            return bytes(image)
+    return png_bytes(resize_exact(to_pil(image, field=field), width, height))
+
+
 def letterbox(
     image: Image.Image,
     canvas: tuple[int, int],
