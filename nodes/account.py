@@ -83,6 +83,7 @@ class NovelAIAccount:
 
     def show(self) -> dict[str, Any]:
         from .runtime.comfy_compat import executing_node_id, send_progress_text
+        from .runtime.progress import failed_text
         from .runtime.session import get_client
 
         node = executing_node_id()  # no UNIQUE_ID input: a hidden one would change the schema
@@ -93,8 +94,7 @@ class NovelAIAccount:
         try:
             text = account_text(get_client(), on_wait)
         except Exception as exc:
-            line = str(exc).strip().splitlines()[0] if str(exc).strip() else "see ComfyUI's log"
-            send_progress_text(f"Failed: {line}", node)
+            send_progress_text(failed_text(str(exc)), node)
             raise
         # Also as progress text: every frontend shows it, even without the pack's extension.
         send_progress_text(text, node)

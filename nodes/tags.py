@@ -41,14 +41,19 @@ class NovelAISuggestTags:
         }
 
     def suggest(self, *, prompt: str, model: str, language: str) -> dict[str, Any]:
-        from .runtime.progress import GenerationProgress
+        from .runtime.progress import GenerationProgress, failed_text
         from .runtime.session import get_client
 
-        tags = get_client().suggest_tags(
-            prompt, model=model, lang=language, cancel=GenerationProgress.cancelled
-        )
+        node = comfy_compat.executing_node_id()
+        try:
+            tags = get_client().suggest_tags(
+                prompt, model=model, lang=language, cancel=GenerationProgress.cancelled
+            )
+        except Exception as exc:  # the node's last word is the failure, not a stale list
+            comfy_compat.send_progress_text(failed_text(str(exc)), node)
+            raise
         names = ", ".join(tag.tag for tag in tags)
         report = "\n".join(f"{tag.tag}  ({tag.count} posts, {tag.confidence:.2f})" for tag in tags)
         shown = report or "no suggestions"
-        comfy_compat.send_progress_text(shown, comfy_compat.executing_node_id())
+        comfy_compat.send_progress_text(shown, node)
         return {"ui": {"text": [shown]}, "result": (names, report)}

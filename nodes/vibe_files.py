@@ -183,17 +183,25 @@ class NovelAIExportVibe:
     ) -> dict[str, Any]:
         from ..novelai_core.contract.cost import VIBE_ENCODE_COST
         from ..novelai_core.errors import CancelledError
+        from .runtime.progress import failed_text
 
+        node = comfy_compat.node_id(unique_id)
         store = shared_store()
-        _check_exportable(vibes, model, store, spend_guard)
         try:
+            _check_exportable(vibes, model, store, spend_guard)
             docs, encoded = _documents(vibes, model, store)
+            path = _write(docs, filename_prefix)
         except CancelledError as exc:
+            comfy_compat.send_progress_text("Cancelled: no file written.", node)
             comfy_compat.raise_interrupted(exc)
-        path = _write(docs, filename_prefix)
+        except Exception as exc:  # the node's last word is the failure
+            comfy_compat.send_progress_text(failed_text(str(exc)), node)
+            raise
         spent = VIBE_ENCODE_COST * encoded
-        text = f"wrote {path.name} ({len(docs)} vibe(s); {encoded} encoded now, {spent} Anlas)"
-        comfy_compat.send_progress_text(text, comfy_compat.node_id(unique_id))
+        text = (
+            f"Done: wrote {path.name} ({len(docs)} vibe(s); {encoded} encoded now, {spent} Anlas)"
+        )
+        comfy_compat.send_progress_text(text, node)
         return {"ui": {"text": [text]}, "result": (str(path),)}
 
 

@@ -12,10 +12,17 @@ from typing import Any
 import pytest
 
 from novelai_core.contract.constants import PATH_GENERATE_STREAM
-from tests.comfy_harness import comfy_runtime, load_pack, pack_module, run_generate_node
+from tests.comfy_harness import (
+    call_node,
+    comfy_runtime,
+    load_pack,
+    pack_module,
+    run_generate_node,
+)
 from tests.tool_support import gradient
 
 NODES = load_pack().NODE_CLASS_MAPPINGS
+V45 = "nai-diffusion-4-5-full"
 errors = pack_module("novelai_core.errors")
 JARGON = re.compile(
     r"[A-Z][a-z]+(?:[A-Z][a-z]*)+(?:Error|Exception)\b"  # ProtocolError, MaxRetryError …
@@ -66,6 +73,16 @@ def test_failure_messages_and_node_texts_name_no_code(sim: Any, case: str) -> No
     assert texts and texts[-1].startswith("Failed: ")
     for text in texts:
         _readable(text)
+
+
+def test_suggest_tags_ends_with_the_failure_instead_of_a_stale_list(sim: Any) -> None:
+    sim.set_fault("http_500")
+    with comfy_runtime() as runtime, pytest.raises(errors.NovelAIError):
+        runtime.executing_node = "7"  # the node has no UNIQUE_ID: ComfyUI says which runs
+        call_node(NODES["NovelAI_SuggestTags"](), prompt="1girl, long h", model=V45, language="en")
+    texts = [text for text, node in runtime.texts if node == "7"]
+    assert texts and texts[-1].startswith("Failed: ")
+    _readable(texts[-1])
 
 
 def test_a_missing_image_is_counted_from_one(sim: Any) -> None:

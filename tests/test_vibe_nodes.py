@@ -142,7 +142,9 @@ def test_export_refuses_unpaid_encodes_then_writes_a_web_app_file(comfy: Any) ->
     with pytest.raises(errors.SpendLimitError, match="2 Anlas"):
         _export(comfy, chain, guard="free only")
     assert _encodes(comfy.sim) == 0
+    assert _texts(comfy, "5")[-1].startswith("Failed: ")  # the node's last word: the refusal
     path = _export(comfy, chain)
+    assert _texts(comfy, "5")[-1].startswith(f"Done: wrote {path.name}")
     assert path.parent == comfy.root / "output" / "vibes" and path.suffix == ".naiv4vibe"
     doc = json.loads(path.read_text())
     assert doc["identifier"] == "novelai-vibe-transfer"

@@ -40,6 +40,14 @@ FINAL_STATES: Final = (
 MAX_FAILURE_CHARS: Final = 300
 
 
+def failed_text(message: str) -> str:
+    """A node's final state after an error: "Failed: " and the error's first line, shortened."""
+    line = (message.strip().splitlines() or ["unknown error; see ComfyUI's log"])[0]
+    if len(line) > MAX_FAILURE_CHARS:
+        line = line[: MAX_FAILURE_CHARS - 1] + "…"
+    return f"Failed: {line}"
+
+
 def cost_text(total: int) -> str:
     """An estimate as the node shows it: "free" or "about N Anlas"."""
     return "free" if total == 0 else f"about {total} Anlas"
@@ -114,10 +122,7 @@ class GenerationProgress:
 
     def failed(self, message: str) -> None:
         """Final state: the error's first line (ComfyUI's dialog shows all of it)."""
-        line = (message.strip().splitlines() or ["unknown error"])[0]
-        if len(line) > MAX_FAILURE_CHARS:
-            line = line[: MAX_FAILURE_CHARS - 1] + "…"
-        self.text(f"Failed: {line}")
+        self.text(failed_text(message))
 
     def was_cancelled(self, *, sent: bool, saved: str = "") -> None:
         """Final state after Cancel; once sent, NovelAI may still finish and charge.
