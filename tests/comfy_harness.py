@@ -277,7 +277,8 @@ class Executor:
 
     def run(self, workflow: Mapping[str, Any]) -> WorkflowRun:
         """Validate ``workflow`` as ComfyUI would (AssertionError naming each problem), run it."""
-        from tests.prompt_validation import CORE_NODES, api_prompt, validate_prompt
+        from tests.core_nodes import CORE_NODES
+        from tests.prompt_validation import api_prompt, validate_prompt
 
         classes = {**CORE_NODES, **self.mappings}
         problems = validate_prompt(api_prompt(workflow, classes), classes) if self.validate else []

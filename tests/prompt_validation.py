@@ -25,9 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.comfy_harness import widget_names
-from tests.core_nodes import CORE_NODES
-
-__all__ = ["CORE_NODES", "Problem", "api_prompt", "validate_prompt"]
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from tests.comfy_harness import (
     load_workflow,
     widget_names,
 )
-from tests.core_nodes import STAND_INS
-from tests.prompt_validation import CORE_NODES, api_prompt, validate_prompt
+from tests.core_nodes import CORE_NODES, STAND_INS
+from tests.prompt_validation import api_prompt, validate_prompt
 from tests.template_support import (
     THUMBNAIL_SIDE,
     minimum_size,

@@ -36,17 +36,21 @@ def image_size(image: ImageInput, *, field: str = "image") -> tuple[int, int]:
     return to_pil(image, field=field).size
 
 
+def _header(data: bytes | bytearray, field: str) -> tuple[str | None, tuple[int, int], str]:
+    """(format, size, mode) of encoded image bytes, from the header alone (nothing decoded)."""
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as header:
+            return header.format, (header.width, header.height), header.mode
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"{field}: the bytes are not a PNG, JPEG or WebP image") from exc
+
+
 def header_size(image: ImageInput, *, field: str = "image") -> tuple[int, int]:
     """(width, height) from the header alone: encoded bytes are not decoded. Broken pixel data
     is then refused only when the converter decodes the image to build the body."""
     if isinstance(image, bytes | bytearray):
-        try:
-            with Image.open(io.BytesIO(bytes(image))) as header:
-                width, height = header.size
-                return width, height
-        except (UnidentifiedImageError, OSError) as exc:
-            raise InputError(f"{field}: the bytes are not a PNG, JPEG or WebP image") from exc
-    return image.size if isinstance(image, Image.Image) else to_pil(image, field=field).size
+        return _header(image, field)[1]
+    return to_pil(image, field=field).size
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -80,15 +84,11 @@ def exact_png(image: ImageInput, width: int, height: int, *, field: str = "image
     """The picture as an img2img/inpaint source is sent: exactly width×height, RGB or RGBA,
     PNG. A PNG that already is (fitted once by the caller, as the Generate node does) is sent as
     it is; the local checks decode every source image first, so broken data never gets here."""
-    if isinstance(image, bytes | bytearray):
-        try:
-            with Image.open(io.BytesIO(bytes(image))) as header:
-                ready = header.format == "PNG" and header.size == (width, height)
-                ready = ready and header.mode in ("RGB", "RGBA")
-        except (UnidentifiedImageError, OSError) as exc:
-            raise InputError(f"{field}: the bytes are not a PNG, JPEG or WebP image") from exc
-        if ready:
-            return bytes(image)
+    if isinstance(image, bytes | bytearray) and _header(image, field) in (
+        ("PNG", (width, height), "RGB"),
+        ("PNG", (width, height), "RGBA"),
+    ):
+        return bytes(image)
     return png_bytes(resize_exact(to_pil(image, field=field), width, height))
 
 
